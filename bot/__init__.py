@@ -1,0 +1,1 @@
+"""The pingan service: webhook, dispatcher, WeChat API gateway, configuration and CLI."""

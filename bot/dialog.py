@@ -1,0 +1,92 @@
+"""Dialog state in the spirit of aiogram's FSM: states declared on a class, a small facade.
+
+States are stored as ``"Group:name"`` strings. Each state may carry a prompt, so that
+``返回`` (back) can step to the previous state and ask its question again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+#: A prompt is text, or a function of the dialog data that builds it (e.g. a summary).
+Prompt = str | Callable[[dict[str, Any]], str]
+
+
+class State:
+    def __init__(self, prompt: Prompt | None = None) -> None:
+        self.prompt = prompt
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = f"{owner.__name__}:{name}"
+
+    def prompt_text(self, data: dict[str, Any]) -> str | None:
+        if self.prompt is None:
+            return None
+        return self.prompt(data) if callable(self.prompt) else self.prompt
+
+    def __repr__(self) -> str:
+        return f"<State {self.name}>"
+
+
+class StatesGroup:
+    """Subclass and declare ``State()`` attributes; every group registers itself by name."""
+
+    registry: ClassVar[dict[str, State]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for value in vars(cls).values():
+            if isinstance(value, State):
+                StatesGroup.registry[value.name] = value
+
+    @staticmethod
+    def lookup(name: str | None) -> State | None:
+        return StatesGroup.registry.get(name) if name else None
+
+
+@dataclass
+class DialogContext:
+    """A user's dialog, loaded at the start of an update and saved with its effects."""
+
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    changed: bool = False
+
+    def set_state(self, state: State | None, *, remember: bool = True) -> None:
+        """Enter ``state``; with ``remember`` the current one is kept for ``返回``."""
+        new = state.name if state else None
+        if remember and self.state and self.state != new:
+            self.history.append(self.state)
+        if new is None:
+            self.history.clear()
+        self.state = new
+        self.changed = True
+
+    def update(self, **values: Any) -> None:
+        self.data.update(values)
+        self.changed = True
+
+    def clear(self) -> None:
+        self.state = None
+        self.data = {}
+        self.history = []
+        self.changed = True
+
+    def back(self) -> State | None:
+        """Step back one state; None when there is nothing to go back to (the dialog ends)."""
+        self.changed = True
+        while self.history:
+            previous = StatesGroup.lookup(self.history.pop())
+            if previous is not None:
+                self.state = previous.name
+                return previous
+        self.clear()
+        return None
+
+    @property
+    def current(self) -> State | None:
+        return StatesGroup.lookup(self.state)

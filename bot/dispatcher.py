@@ -1,0 +1,48 @@
+"""The dispatcher: middlewares around the routers, and a fallback for what nobody handled."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+
+from bot import middlewares
+from bot.message import Message
+from bot.middlewares import Next
+from bot.router import Data, Handler, HandlerFunc, Result, Router, Unhandled
+
+Middleware = Callable[[Next, Message, Data], Awaitable[Result]]
+
+
+class Dispatcher(Router):
+    def __init__(self, *, middlewares: Sequence[Middleware], fallback: HandlerFunc) -> None:
+        super().__init__("dispatcher")
+        self.middlewares = list(middlewares)
+        self.fallback = Handler(fallback, ())
+
+    async def feed(self, message: Message, data: Data) -> Result:
+        """Run one message through the middlewares and routers; returns the reply text."""
+        chain: Next = self._route
+        for middleware in reversed(self.middlewares):
+            chain = partial(middleware, chain)
+        return await chain(message, data)
+
+    async def _route(self, message: Message, data: Data) -> Result:
+        result = await self.propagate(message, data)
+        if isinstance(result, Unhandled):
+            return await self.fallback.call({**data, "message": message})
+        return result
+
+
+def create_dispatcher() -> Dispatcher:
+    """The bot: every audience's router, in the order they get to look at a message."""
+    from handlers import common
+
+    # Order matters: the user is needed to pick the language and role, the dialog to route
+    # by state; held notices are appended to whatever the handlers answered. The session,
+    # its transaction and the per-user lock wrap all of this (see ``bot.pipeline``).
+    dispatcher = Dispatcher(
+        middlewares=[middlewares.load_user, middlewares.load_dialog, middlewares.show_held],
+        fallback=common.fallback,
+    )
+    dispatcher.include(common.universal, common.lifecycle)
+    return dispatcher

@@ -1,0 +1,88 @@
+"""Customer-service pushes through a ledger: record in the update's transaction, send after.
+
+A push is a row first, so a crash between commit and send loses nothing, and a push that
+WeChat refuses because the 48-hour window is closed is *held*: the user sees it the next time
+they write (see ``handlers.common``'s held-message middleware).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import loggers
+from bot.errors import OutsideWindow, QuotaExceeded, WeChatAPIError
+from storage.clock import Clock, utc
+from storage.outbox import OutboxRepo
+
+if TYPE_CHECKING:
+    from bot.api import WeChatAPI
+
+
+class Outbox:
+    """The pushes one update asked for; the pipeline flushes them once the update committed."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self._repo = OutboxRepo(session)
+        self._now = now
+        self.ids: list[int] = []
+
+    async def text(self, openid: str, content: str) -> None:
+        row = await self._repo.add(
+            openid, kind="text", payload={"content": content}, now=self._now
+        )
+        self.ids.append(row.id)
+
+
+class Pusher:
+    def __init__(
+        self,
+        *,
+        api: WeChatAPI,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        log_salt: str,
+    ) -> None:
+        self.api = api
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.log_salt = log_salt
+
+    async def send_text(self, openid: str, content: str) -> str:
+        """Record and send one text now; returns the final status."""
+        async with self.sessionmaker.begin() as session:
+            outbox = Outbox(session, utc(self.clock))
+            await outbox.text(openid, content)
+        statuses = await self.flush(outbox.ids)
+        return statuses[0]
+
+    async def flush(self, ids: list[int]) -> list[str]:
+        if not ids:
+            return []
+        async with self.sessionmaker() as session:
+            rows = await OutboxRepo(session).pending(ids)
+        statuses = []
+        for row in rows:
+            status, errcode = "sent", None
+            try:
+                await self.api.send_custom(
+                    {"touser": row.openid, "msgtype": "text", "text": dict(row.payload)}
+                )
+            except (OutsideWindow, QuotaExceeded) as exc:
+                status, errcode = "held", exc.errcode
+            except WeChatAPIError as exc:
+                status, errcode = "failed", exc.errcode
+            loggers.push.info(
+                "push id=%s user=%s status=%s errcode=%s",
+                row.id,
+                loggers.hash_openid(row.openid, self.log_salt),
+                status,
+                errcode,
+            )
+            async with self.sessionmaker.begin() as session:
+                sent_at = utc(self.clock) if status == "sent" else None
+                await OutboxRepo(session).mark(row.id, status=status, errcode=errcode, now=sent_at)
+            statuses.append(status)
+        return statuses

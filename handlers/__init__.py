@@ -1,0 +1,1 @@
+"""What the bot does, one router per audience. Handlers never touch HTTP or XML."""

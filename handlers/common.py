@@ -1,0 +1,98 @@
+"""Words that work everywhere (取消, 返回, 帮助), follow and unfollow, and the fallback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.dialog import DialogContext
+from bot.filters import Event, Keyword
+from bot.i18n import _
+from bot.message import Message
+from bot.router import Router
+from handlers.scenes import apply_scene
+from storage.models import User
+from storage.users import UserRepo
+
+universal = Router("universal")
+lifecycle = Router("lifecycle")
+
+
+def help_text() -> str:
+    return _(
+        "平安助手可以：\n"
+        "· 发送文字与我们联系\n"
+        "任何时候回复：\n"
+        "· 取消 —— 结束当前操作\n"
+        "· 返回 —— 回到上一步\n"
+        "· 帮助 —— 查看本说明\n"
+        "紧急情况请直接拨打 110。"
+    )
+
+
+@universal.message(Keyword("取消", "cancel"))
+async def cancel(dialog: DialogContext) -> str:
+    if dialog.state is None:
+        return _("当前没有进行中的操作。") + "\n\n" + help_text()
+    dialog.clear()
+    return _("已取消，填写的内容没有保存。")
+
+
+@universal.message(Keyword("返回", "back"))
+async def back(dialog: DialogContext) -> str:
+    if dialog.state is None:
+        return _("当前没有可返回的步骤。") + "\n\n" + help_text()
+    previous = dialog.back()
+    if previous is None:
+        return _("已退出当前操作。")
+    return previous.prompt_text(dialog.data) or _("已返回上一步。")
+
+
+@universal.message(Keyword("帮助", "help", "?", "？"))
+async def help_(dialog: DialogContext) -> str:
+    current = dialog.current
+    prompt = current.prompt_text(dialog.data) if current else None
+    if prompt:
+        return _("您正在进行的步骤：") + "\n" + prompt + "\n\n" + help_text()
+    return help_text()
+
+
+@lifecycle.message(Event("subscribe"))
+async def subscribe(message: Message, user: User, session: AsyncSession, now: datetime) -> str:
+    parts = [_("您好，欢迎关注平安助手！") + "\n" + help_text()]
+    if message.scene:
+        note = await apply_scene(message.scene, user=user, session=session, now=now)
+        if note:
+            parts.append(note)
+    return "\n\n".join(parts)
+
+
+@lifecycle.message(Event("scan"))
+async def scan(message: Message, user: User, session: AsyncSession, now: datetime) -> str | None:
+    if not message.scene:
+        return None
+    return await apply_scene(message.scene, user=user, session=session, now=now)
+
+
+@lifecycle.message(Event("unsubscribe"))
+async def unsubscribe(message: Message, session: AsyncSession) -> None:
+    # The platform asks that a leaving user's data be deleted; police records stay, unlinked.
+    await UserRepo(session).forget(message.openid)
+
+
+@lifecycle.message(Event("location", "view", "templatesendjobfinish", "view_miniprogram"))
+async def ignore_event() -> None:
+    # LOCATION fires every 5 s while the chat is open; these need no reply.
+    return None
+
+
+async def fallback(message: Message, dialog: DialogContext) -> str | None:
+    """Nobody handled it: re-ask the current step, or say what the bot can do."""
+    current = dialog.current
+    prompt = current.prompt_text(dialog.data) if current else None
+    if prompt:
+        return _("没有看懂您的回复。") + "\n" + prompt
+    if message.is_event:
+        return None  # platform notices and unknown events get no reply
+    return _("抱歉，暂时无法理解您的意思。") + "\n\n" + help_text()

@@ -1,0 +1,48 @@
+"""QR-code scenes: ``c:<code>`` joins a community, ``e:<code>`` redeems an enrolment code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import _
+from storage.models import User
+from storage.users import CommunityRepo, EnrolmentRepo
+
+COMMUNITY = "c:"
+ENROLMENT = "e:"
+
+ROLE_NAMES = {"resident": "居民", "patrol": "红袖标巡防队员", "officer": "民警"}
+
+
+def community_scene(code: str) -> str:
+    return COMMUNITY + code
+
+
+def enrolment_scene(code: str) -> str:
+    return ENROLMENT + code
+
+
+async def apply_scene(
+    scene: str, *, user: User, session: AsyncSession, now: datetime
+) -> str | None:
+    """Act on a scanned scene; returns what to tell the user, None for unknown scenes."""
+    if scene.startswith(COMMUNITY):
+        community = await CommunityRepo(session).by_code(scene.removeprefix(COMMUNITY))
+        if community is None:
+            return _("这个二维码对应的社区已不存在，请联系社区民警。")
+        user.community_id = community.id
+        return _("已加入社区：{name}。").format(name=community.name)
+    if scene.startswith(ENROLMENT):
+        code = await EnrolmentRepo(session).redeem(
+            scene.removeprefix(ENROLMENT), openid=user.openid, now=now
+        )
+        if code is None:
+            return _("登记码无效、已过期或已被使用，请向民警重新领取。")
+        user.role = code.role
+        if code.community_id is not None:
+            user.community_id = code.community_id
+        role = _(ROLE_NAMES.get(code.role, code.role))
+        return _("登记成功，您的身份是：{role}。").format(role=role)
+    return None

@@ -1,0 +1,134 @@
+"""Tables. Every datetime is stored as naive UTC and read back as aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """SQLite has no time zones: normalise to naive UTC on the way in, aware on the way out."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = "naive datetime given to a UTCDateTime column"
+            raise ValueError(msg)
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Community(Base):
+    """A community (社区) or village (村) that residents belong to and broadcasts target."""
+
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    """One follower of the account. Deleted on unsubscribe (the platform's rule)."""
+
+    __tablename__ = "users"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), default="resident")
+    language: Mapped[str] = mapped_column(String(16), default="zh_CN")
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id", ondelete="SET NULL")
+    )
+    subscribed_at: Mapped[datetime]
+    # Last time the user wrote to us, and how: the customer-service window depends on both.
+    last_inbound_at: Mapped[datetime]
+    last_inbound_kind: Mapped[str] = mapped_column(String(16), default="message")
+
+
+class EnrolmentCode(Base):
+    """A one-time code an officer hands out: scanning or typing it grants a role."""
+
+    __tablename__ = "enrolment_codes"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_by: Mapped[str | None] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+
+class DialogState(Base):
+    """Where a user is in a multi-step dialog; saved with the handler's effects."""
+
+    __tablename__ = "dialog_states"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    history: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """One WeChat webhook delivery. The unique key makes retries across processes run once."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    openid: Mapped[str | None] = mapped_column(String(64), index=True)
+    msg_type: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str | None] = mapped_column(String(64))
+    # The decrypted inbound XML, kept so nothing is lost if the handler fails midway.
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="processing")
+    # Plain reply XML ("" for no reply); re-encrypted per request in safe mode.
+    reply: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class AccessToken(Base):
+    """The one cached access_token per appid, shared by every process."""
+
+    __tablename__ = "access_tokens"
+
+    appid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(512), default="")
+    expires_at: Mapped[datetime]
+    fetched_at: Mapped[datetime]
+
+
+class OutboundMessage(Base):
+    """A push to a user through the customer-service API: the ledger of what was sent."""
+
+    __tablename__ = "outbound_messages"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    openid: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending → sent | failed | held (window closed: shown when the user next writes)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    errcode: Mapped[int | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

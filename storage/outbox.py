@@ -1,0 +1,52 @@
+"""Outbound pushes (customer-service messages): recorded first, then sent, then marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboundMessage
+
+
+class OutboxRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, openid: str, *, kind: str, payload: dict[str, Any], now: datetime
+    ) -> OutboundMessage:
+        row = OutboundMessage(
+            openid=openid, kind=kind, payload=payload, status="pending", created_at=now
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def mark(
+        self, message_id: int, *, status: str, errcode: int | None, now: datetime | None
+    ) -> None:
+        await self.session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == message_id)
+            .values(status=status, errcode=errcode, sent_at=now)
+        )
+
+    async def pending(self, ids: Sequence[int]) -> list[OutboundMessage]:
+        stmt = (
+            select(OutboundMessage)
+            .where(OutboundMessage.id.in_(ids), OutboundMessage.status == "pending")
+            .order_by(OutboundMessage.id)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def held_for(self, openid: str) -> list[OutboundMessage]:
+        stmt = (
+            select(OutboundMessage)
+            .where(OutboundMessage.openid == openid, OutboundMessage.status == "held")
+            .order_by(OutboundMessage.id)
+        )
+        return list((await self.session.execute(stmt)).scalars())

@@ -1,0 +1,97 @@
+"""Followers, their communities and the enrolment codes that grant roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.deliveries import DeliveryRepo
+from storage.models import Community, DialogState, EnrolmentCode, OutboundMessage, User
+
+
+class UserRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, openid: str) -> User | None:
+        return await self.session.get(User, openid)
+
+    async def seen(self, openid: str, *, kind: str, now: datetime) -> tuple[User, bool]:
+        """Load the user, creating the profile on first contact; record this inbound contact.
+
+        Returns the user and whether it was created now.
+        """
+        user = await self.session.get(User, openid)
+        created = user is None
+        if user is None:
+            user = User(openid=openid, subscribed_at=now, role="resident", language="zh_CN")
+            self.session.add(user)
+        user.last_inbound_at = now
+        user.last_inbound_kind = kind
+        await self.session.flush()
+        return user, created
+
+    async def forget(self, openid: str) -> None:
+        """Unsubscribe: delete the profile and dialog state, unlink everything else."""
+        await self.session.execute(delete(DialogState).where(DialogState.openid == openid))
+        await self.session.execute(
+            update(OutboundMessage).where(OutboundMessage.openid == openid).values(openid=None)
+        )
+        await DeliveryRepo(self.session).forget_user(openid)
+        await self.session.execute(delete(User).where(User.openid == openid))
+
+
+class CommunityRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_code(self, code: str) -> Community | None:
+        stmt = select(Community).where(Community.code == code)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_id(self, community_id: int) -> Community | None:
+        return await self.session.get(Community, community_id)
+
+    async def create(self, *, code: str, name: str, now: datetime) -> Community:
+        community = Community(code=code, name=name, created_at=now)
+        self.session.add(community)
+        await self.session.flush()
+        return community
+
+
+class EnrolmentRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(
+        self,
+        *,
+        code: str,
+        role: str,
+        community_id: int | None,
+        now: datetime,
+        expires_at: datetime,
+    ) -> EnrolmentCode:
+        row = EnrolmentCode(
+            code=code, role=role, community_id=community_id, created_at=now, expires_at=expires_at
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def redeem(self, code: str, *, openid: str, now: datetime) -> EnrolmentCode | None:
+        """Use a code once: the conditional UPDATE makes two redeemers race safely."""
+        result = await self.session.execute(
+            update(EnrolmentCode)
+            .where(
+                EnrolmentCode.code == code,
+                EnrolmentCode.used_by.is_(None),
+                EnrolmentCode.expires_at > now,
+            )
+            .values(used_by=openid, used_at=now)
+        )
+        if not getattr(result, "rowcount", 0):
+            return None
+        return await self.session.get(EnrolmentCode, code, populate_existing=True)
