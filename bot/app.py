@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -33,22 +34,22 @@ from bot.typedefs import (
 )
 from storage import migrate
 from storage.clock import Clock, system_clock
-from storage.db import create_engine, create_reader, create_sessionmaker, is_sqlite
+from storage.db import is_sqlite, open_database
 
 log = logging.getLogger("pingan.app")
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
-    engine = create_engine(settings.database_url)
-    if is_sqlite(settings.database_url) and await migrate.is_fresh(engine):
+    database = open_database(settings.database_url)
+    if is_sqlite(settings.database_url) and await migrate.is_fresh(database.engine):
         log.info("fresh SQLite database: applying migrations")
-        await migrate.upgrade(engine)
-    app[engine_key] = engine
-    app[sessionmaker_key] = create_sessionmaker(engine)
-    app[reader_key] = create_reader(engine)
+        await migrate.upgrade(database.engine)
+    app[engine_key] = database.engine
+    app[sessionmaker_key] = database.sessionmaker
+    app[reader_key] = database.reader
     yield
-    await engine.dispose()
+    await database.dispose()
 
 
 async def _http(app: web.Application) -> AsyncIterator[None]:
@@ -89,7 +90,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         services={"api": api, "pusher": pusher},
     )
     app[api_key], app[pusher_key], app[pipeline_key] = api, pusher, pipeline
+    recovery = asyncio.create_task(pipeline.recover(), name="recover-deliveries")
     yield
+    await recovery
     await pipeline.close()
 
 

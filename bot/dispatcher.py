@@ -33,8 +33,12 @@ class Dispatcher(Router):
         return result
 
 
-def create_dispatcher() -> Dispatcher:
-    """The bot: every audience's router, in the order they get to look at a message."""
+def create_dispatcher(*extra: Router) -> Dispatcher:
+    """The bot: every audience's router, in the order they get to look at a message.
+
+    ``extra`` routers go after the universal words and before everything else (tests and
+    the demo plug flows in this way).
+    """
     from handlers import common
 
     # Order matters: the user is needed to pick the language and role, the dialog to route
@@ -44,5 +48,5 @@ def create_dispatcher() -> Dispatcher:
         middlewares=[middlewares.load_user, middlewares.load_dialog, middlewares.show_held],
         fallback=common.fallback,
     )
-    dispatcher.include(common.universal, common.lifecycle)
+    dispatcher.include(common.universal, *extra, common.lifecycle)
     return dispatcher

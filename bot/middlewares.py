@@ -64,8 +64,10 @@ async def load_dialog(handler: Next, message: Message, data: Data) -> Result:
 async def show_held(handler: Next, message: Message, data: Data) -> Result:
     """Pushes WeChat refused while the user's window was closed are shown when they write."""
     result = await handler(message, data)
-    if message.is_event and message.event != "click":
+    user = data.get("user")
+    if user is None or not user.held_pushes or (message.is_event and message.event != "click"):
         return result
+    user.held_pushes = 0
     outbox = OutboxRepo(data["session"])
     held = await outbox.held_for(message.openid)
     if not held:

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import weakref
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,7 +27,7 @@ from bot.dispatcher import Dispatcher
 from bot.i18n import _
 from bot.message import Message
 from bot.metrics import Metrics
-from bot.protocol import dedup_key, render_text_reply
+from bot.protocol import ProtocolError, dedup_key, parse_xml, render_text_reply, to_message
 from bot.push import Outbox, Pusher
 from storage.clock import Clock, utc
 from storage.deliveries import DeliveryRepo
@@ -170,6 +171,32 @@ class Pipeline:
             xml = self._render(message, text) if text else ""
             await DeliveryRepo(session).finish(key, status="done", reply=xml, now=utc(self.clock))
         return text, xml, outbox.ids
+
+    async def recover(self) -> int:
+        """Finish deliveries whose process died mid-way (at start-up); replies go out late.
+
+        A delivery is only taken over once it has been "processing" for longer than the
+        handler timeout, so a live process's slow handler is never run twice.
+        """
+        now = utc(self.clock)
+        cutoff = now - timedelta(seconds=self.settings.handler_timeout)
+        async with self.reader() as session:
+            stale = await DeliveryRepo(session).stale(cutoff)
+        recovered = 0
+        for key, payload in stale:
+            async with self.sessionmaker.begin() as session:
+                repo = DeliveryRepo(session)
+                if not await repo.reclaim(key, before=cutoff, now=now):
+                    continue
+                try:
+                    message = to_message(parse_xml(payload))
+                except ProtocolError:
+                    await repo.finish(key, status="failed", reply="", now=now)
+                    continue
+            log.warning("recovering delivery key=%s msg_type=%s", key[:12], message.msg_type)
+            await self._process(message, key, _Job(late=True))
+            recovered += 1
+        return recovered
 
     async def close(self) -> None:
         """Let in-flight updates finish (they hold committed claims), then return."""

@@ -66,6 +66,10 @@ class Pusher:
         statuses = []
         for row in rows:
             status, errcode = "sent", None
+            if row.openid is None:  # the user left before it went out
+                statuses.append("dropped")
+                await self._mark(row.id, "dropped", None)
+                continue
             try:
                 await self.api.send_custom(
                     {"touser": row.openid, "msgtype": "text", "text": dict(row.payload)}
@@ -81,8 +85,15 @@ class Pusher:
                 status,
                 errcode,
             )
-            async with self.sessionmaker.begin() as session:
-                sent_at = utc(self.clock) if status == "sent" else None
-                await OutboxRepo(session).mark(row.id, status=status, errcode=errcode, now=sent_at)
+            if status == "held" and errcode is not None:
+                async with self.sessionmaker.begin() as session:
+                    await OutboxRepo(session).hold(row.id, openid=row.openid, errcode=errcode)
+            else:
+                await self._mark(row.id, status, errcode)
             statuses.append(status)
         return statuses
+
+    async def _mark(self, message_id: int, status: str, errcode: int | None) -> None:
+        async with self.sessionmaker.begin() as session:
+            sent_at = utc(self.clock) if status == "sent" else None
+            await OutboxRepo(session).mark(message_id, status=status, errcode=errcode, now=sent_at)

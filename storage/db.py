@@ -1,7 +1,16 @@
-"""Engine and session factory for SQLite (embedded default) and PostgreSQL (production)."""
+"""The database: engines and session factories for SQLite (embedded) and PostgreSQL.
+
+SQLite allows one writer at a time. Rather than let connections fight over its lock (the
+driver's busy handler sleeps up to 100 ms a try), writes go through a pool of exactly one
+connection, so writers queue on an asyncio queue in the pool; reads use a second pool and
+WAL lets them run beside the writer. A write session must therefore never open a second write
+session while it is open (it would wait for itself): API calls happen outside transactions.
+PostgreSQL gets one ordinary pool for both.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -13,25 +22,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-READONLY = "pingan_readonly"
-
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the engine; on SQLite turn on WAL and take the write lock at BEGIN.
-
-    SQLite allows one writer. A deferred transaction that reads and later writes can fail
-    with "database is locked" when another connection wrote first; BEGIN IMMEDIATE makes
-    writers queue at the start instead (bounded by busy_timeout), so every transaction that
-    began also commits.
-    """
-    if not is_sqlite(url):
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
-
+def _sqlite_engine(url: str, *, immediate: bool, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("connect_args", {"timeout": 30})
     engine = create_async_engine(url, **kwargs)
 
@@ -48,17 +44,49 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Read-only sessions (see ``reader``) must not queue behind writers: WAL lets them read.
-        readonly = conn.get_execution_options().get(READONLY, False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        # IMMEDIATE takes the write lock up front, so a transaction that read and then
+        # writes can never fail on a snapshot another connection has moved past.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """The engine for writes (and, on PostgreSQL, reads too)."""
+    if not is_sqlite(url):
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+    kwargs.setdefault("pool_size", 1)
+    kwargs.setdefault("max_overflow", 0)
+    kwargs.setdefault("pool_timeout", 60)
+    return _sqlite_engine(url, immediate=True, **kwargs)
 
 
-def create_reader(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for reads only; on SQLite they never wait for the writer lock."""
-    return async_sessionmaker(engine.execution_options(**{READONLY: True}), expire_on_commit=False)
+@dataclass
+class Database:
+    engine: AsyncEngine
+    read_engine: AsyncEngine
+    #: Sessions that write; on SQLite they queue for the single writer connection.
+    sessionmaker: async_sessionmaker[AsyncSession]
+    #: Sessions that only read; on SQLite they never wait for the writer.
+    reader: async_sessionmaker[AsyncSession]
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
+
+
+def open_database(url: str) -> Database:
+    engine = create_engine(url)
+    read_engine = (
+        _sqlite_engine(url, immediate=False, pool_size=4, max_overflow=4)
+        if is_sqlite(url)
+        else engine
+    )
+    return Database(
+        engine=engine,
+        read_engine=read_engine,
+        sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
+        reader=async_sessionmaker(read_engine, expire_on_commit=False),
+    )

@@ -60,6 +60,29 @@ class DeliveryRepo:
         ).one_or_none()
         return None if row is None else DeliveryOutcome(status=row.status, reply=row.reply)
 
+    async def stale(self, before: datetime, limit: int = 100) -> list[tuple[str, str]]:
+        """Deliveries still "processing" since before ``before``: their process died."""
+        stmt = (
+            select(Delivery.dedup_key, Delivery.payload)
+            .where(Delivery.status == "processing", Delivery.received_at < before)
+            .order_by(Delivery.id)
+            .limit(limit)
+        )
+        return [(row.dedup_key, row.payload) for row in await self.session.execute(stmt)]
+
+    async def reclaim(self, dedup_key: str, *, before: datetime, now: datetime) -> bool:
+        """Take over a stale delivery; the condition lets only one process win."""
+        result = await self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.dedup_key == dedup_key,
+                Delivery.status == "processing",
+                Delivery.received_at < before,
+            )
+            .values(received_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def forget_user(self, openid: str) -> None:
         """Unsubscribe: keep the dedup rows, drop what ties them to the person."""
         await self.session.execute(

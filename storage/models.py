@@ -58,6 +58,8 @@ class User(Base):
     # Last time the user wrote to us, and how: the customer-service window depends on both.
     last_inbound_at: Mapped[datetime]
     last_inbound_kind: Mapped[str] = mapped_column(String(16), default="message")
+    # Pushes WeChat refused (window closed) that wait to be shown: saves a query per message.
+    held_pushes: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class EnrolmentCode(Base):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboundMessage
+from storage.models import OutboundMessage, User
 
 
 class OutboxRepo:
@@ -33,6 +33,13 @@ class OutboxRepo:
             update(OutboundMessage)
             .where(OutboundMessage.id == message_id)
             .values(status=status, errcode=errcode, sent_at=now)
+        )
+
+    async def hold(self, message_id: int, *, openid: str, errcode: int) -> None:
+        """WeChat refused the push (window closed): keep it for the user's next message."""
+        await self.mark(message_id, status="held", errcode=errcode, now=None)
+        await self.session.execute(
+            update(User).where(User.openid == openid).values(held_pushes=User.held_pushes + 1)
         )
 
     async def pending(self, ids: Sequence[int]) -> list[OutboundMessage]:
