@@ -32,6 +32,8 @@ from bot.typedefs import (
     sessionmaker_key,
     settings_key,
 )
+from handlers.tips.privacy import Sealer
+from handlers.tips.rules import load_rules
 from storage import migrate
 from storage.clock import Clock, system_clock
 from storage.db import is_sqlite, open_database
@@ -87,7 +89,12 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         pusher=pusher,
         metrics=app[metrics_key],
         clock=clock,
-        services={"api": api, "pusher": pusher},
+        services={
+            "api": api,
+            "pusher": pusher,
+            "sealer": Sealer(settings.seal_key.get_secret_value()),
+            "tip_rules": load_rules(),
+        },
     )
     app[api_key], app[pusher_key], app[pipeline_key] = api, pusher, pipeline
     recovery = asyncio.create_task(pipeline.recover(), name="recover-deliveries")

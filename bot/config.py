@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     api_retries: int = Field(default=3, ge=0)
     api_backoff: float = Field(default=0.5, ge=0)
 
+    # Seals the identity of anonymous reporters (Fernet); keep it secret and never change it
+    # casually: sealed identities made with another key can no longer be reached.
+    seal_key: SecretStr = SecretStr("")
+    # Template message for tip status changes when the 48-hour window is closed (optional).
+    tip_template_id: str = ""
+
     log_level: str = "INFO"
     # Salt for hashing openids in logs, so log lines cannot be joined to raw openids.
     log_salt: SecretStr = SecretStr("pingan")
@@ -50,6 +56,7 @@ class Settings(BaseSettings):
                 ("PINGAN_WECHAT_TOKEN", self.wechat_token.get_secret_value()),
                 ("PINGAN_WECHAT_APPID", self.wechat_appid),
                 ("PINGAN_WECHAT_SECRET", self.wechat_secret.get_secret_value()),
+                ("PINGAN_SEAL_KEY", self.seal_key.get_secret_value()),
             )
             if not value
         ]

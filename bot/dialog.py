@@ -6,7 +6,7 @@ States are stored as ``"Group:name"`` strings. Each state may carry a prompt, so
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -31,13 +31,24 @@ class State:
         return f"<State {self.name}>"
 
 
+#: Called with the update's data when a dialog of the group is abandoned (cancel, timeout).
+Cleanup = Callable[[dict[str, Any]], Awaitable[None]]
+
+
 class StatesGroup:
-    """Subclass and declare ``State()`` attributes; every group registers itself by name."""
+    """Subclass and declare ``State()`` attributes; every group registers itself by name.
+
+    A group may set ``on_abandon`` to remove what its dialog stored along the way (draft
+    photos of a report, say), so that a cancelled dialog leaves nothing half-written.
+    """
 
     registry: ClassVar[dict[str, State]] = {}
+    groups: ClassVar[dict[str, type[StatesGroup]]] = {}
+    on_abandon: ClassVar[Cleanup | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        StatesGroup.groups[cls.__name__] = cls
         for value in vars(cls).values():
             if isinstance(value, State):
                 StatesGroup.registry[value.name] = value
@@ -45,6 +56,12 @@ class StatesGroup:
     @staticmethod
     def lookup(name: str | None) -> State | None:
         return StatesGroup.registry.get(name) if name else None
+
+    @staticmethod
+    async def abandon(state: str | None, data: dict[str, Any]) -> None:
+        group = StatesGroup.groups.get(state.split(":", 1)[0]) if state else None
+        if group is not None and group.on_abandon is not None:
+            await group.on_abandon(data)
 
 
 @dataclass

@@ -40,6 +40,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     the demo plug flows in this way).
     """
     from handlers import common
+    from handlers.tips import emergency, followup, report
 
     # Order matters: the user is needed to pick the language and role, the dialog to route
     # by state; held notices are appended to whatever the handlers answered. The session,
@@ -48,5 +49,13 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
         middlewares=[middlewares.load_user, middlewares.load_dialog, middlewares.show_held],
         fallback=common.fallback,
     )
-    dispatcher.include(common.universal, *extra, common.lifecycle)
+    # Emergencies come before everything, even 取消: nothing may make them wait.
+    dispatcher.include(
+        emergency.router,
+        common.universal,
+        *extra,
+        common.lifecycle,
+        report.router,
+        followup.router,
+    )
     return dispatcher

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from bot.dialog import DialogContext
+from bot.dialog import DialogContext, StatesGroup
 from bot.i18n import _, current_language
 from bot.message import Message
 from bot.router import Data, Result
@@ -44,6 +44,7 @@ async def load_dialog(handler: Next, message: Message, data: Data) -> Result:
         if idle > timedelta(seconds=data["settings"].dialog_timeout):
             expired = row.state is not None
             dialog.changed = True  # drop the stale row
+            await StatesGroup.abandon(row.state, {**data, "message": message})
         else:
             dialog = DialogContext(state=row.state, data=dict(row.data), history=list(row.history))
     data["dialog"] = dialog

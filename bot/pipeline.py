@@ -22,8 +22,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.api import Media
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.errors import WeChatAPIError
 from bot.i18n import _
 from bot.message import Message
 from bot.metrics import Metrics
@@ -150,7 +152,19 @@ class Pipeline:
             account=message.account, openid=message.openid, content=text, now=int(self.clock())
         )
 
+    async def _fetch_media(self, message: Message) -> Media | None:
+        """Download a photo or voice clip now (WeChat keeps it 3 days), outside any transaction."""
+        if message.msg_type not in ("image", "voice") or not message.media_id:
+            return None
+        try:
+            media: Media = await self.services["api"].download_media(message.media_id)
+        except WeChatAPIError as exc:
+            log.warning("media download failed errcode=%s", exc.errcode)
+            return None
+        return media
+
     async def _run(self, message: Message, key: str) -> tuple[str | None, str, list[int]]:
+        media = await self._fetch_media(message)
         lock = self._user_locks.get(message.openid)
         if lock is None:
             lock = self._user_locks[message.openid] = asyncio.Lock()
@@ -166,6 +180,7 @@ class Pipeline:
                 "now": now,
                 "clock": self.clock,
                 "outbox": outbox,
+                "media": media,
             }
             text = await self.dispatcher.feed(message, data)
             xml = self._render(message, text) if text else ""

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dialog import DialogContext
+from bot.dialog import DialogContext, StatesGroup
 from bot.filters import Event, Keyword
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router
 from handlers.scenes import apply_scene
+from handlers.tips.privacy import Sealer
 from storage.models import User
+from storage.tips import TipRepo
 from storage.users import UserRepo
 
 universal = Router("universal")
@@ -32,19 +35,22 @@ def help_text() -> str:
 
 
 @universal.message(Keyword("取消", "cancel"))
-async def cancel(dialog: DialogContext) -> str:
+async def cancel(dialog: DialogContext, **data: Any) -> str:
     if dialog.state is None:
         return _("当前没有进行中的操作。") + "\n\n" + help_text()
+    await StatesGroup.abandon(dialog.state, data)
     dialog.clear()
     return _("已取消，填写的内容没有保存。")
 
 
 @universal.message(Keyword("返回", "back"))
-async def back(dialog: DialogContext) -> str:
+async def back(dialog: DialogContext, **data: Any) -> str:
     if dialog.state is None:
         return _("当前没有可返回的步骤。") + "\n\n" + help_text()
+    leaving = dialog.state
     previous = dialog.back()
     if previous is None:
+        await StatesGroup.abandon(leaving, data)
         return _("已退出当前操作。")
     return previous.prompt_text(dialog.data) or _("已返回上一步。")
 
@@ -76,8 +82,9 @@ async def scan(message: Message, user: User, session: AsyncSession, now: datetim
 
 
 @lifecycle.message(Event("unsubscribe"))
-async def unsubscribe(message: Message, session: AsyncSession) -> None:
+async def unsubscribe(message: Message, session: AsyncSession, sealer: Sealer) -> None:
     # The platform asks that a leaving user's data be deleted; police records stay, unlinked.
+    await TipRepo(session).forget_reporter(message.openid, sealer.lookup(message.openid))
     await UserRepo(session).forget(message.openid)
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -134,3 +144,82 @@ class OutboundMessage(Base):
     errcode: Mapped[int | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class Tip(Base):
+    """A resident's tip (线索). The reporter is reachable but, if anonymous, not visible."""
+
+    __tablename__ = "tips"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    category: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(8))  # blue | yellow | red (三色预警)
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    source: Mapped[str] = mapped_column(String(16))  # guided | emergency
+    description: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # fraud lane answers…
+    lat: Mapped[float | None]
+    lng: Mapped[float | None]
+    address: Mapped[str | None] = mapped_column(String(200))
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id", ondelete="SET NULL"), index=True
+    )
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    # Non-anonymous: the openid in clear. Anonymous: only sealed. Both: a keyed lookup hash.
+    reporter_openid: Mapped[str | None] = mapped_column(String(64))
+    reporter_sealed: Mapped[str | None] = mapped_column(Text)
+    reporter_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("tips.id", ondelete="SET NULL"))
+    satisfaction: Mapped[str | None] = mapped_column(String(16))
+    rating_requested: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class TipMedia(Base):
+    """A photo or voice clip of a tip, downloaded when it arrived (WeChat keeps it 3 days)."""
+
+    __tablename__ = "tip_media"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tip_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tips.id", ondelete="CASCADE"), index=True
+    )
+    # Media arriving before the tip is confirmed belongs to the reporter's draft.
+    draft_owner: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # image | voice
+    content_type: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    received_at: Mapped[datetime]
+
+
+class TipEvent(Base):
+    """The audit trail: every status or level change and every addition, who and when."""
+
+    __tablename__ = "tip_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))  # "reporter", "system", "officer:<id>"
+    action: Mapped[str] = mapped_column(String(16))  # status | level | supplement | rating
+    from_value: Mapped[str | None] = mapped_column(String(32))
+    to_value: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class OfficerAlert(Base):
+    """A page for the officers (emergency, red tip); the officer issue delivers them."""
+
+    __tablename__ = "officer_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tip_id: Mapped[int | None] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # emergency | red | fraud
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]

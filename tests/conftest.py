@@ -142,6 +142,7 @@ def settings_for(database_url: str, platform_server: TestServer) -> Callable[...
             "wechat_appid": APPID,
             "wechat_secret": SECRET,
             "wechat_aes_key": AES_KEY,
+            "seal_key": "test-seal-key-0123456789",
             "wechat_api_base": base,
             "wecom_api_base": base,
             "api_backoff": 0.0,

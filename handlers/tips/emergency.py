@@ -1,0 +1,54 @@
+"""Emergencies first: in any step, words of danger get "call 110" at once and page officers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.dialog import DialogContext
+from bot.i18n import _
+from bot.message import Message
+from bot.router import Data, FilterResult, Router
+from handlers.tips.privacy import Sealer
+from handlers.tips.rules import TipRules
+from handlers.tips.service import TipService
+from storage.models import User
+
+router = Router("tips-emergency")
+
+NUMBERS = {"110": "报警", "119": "火警", "120": "急救"}
+
+
+def is_emergency(message: Message, data: Data) -> FilterResult:
+    rules: TipRules = data["tip_rules"]
+    found = rules.emergency(message.text) if message.text else None
+    return {"emergency": found} if found else False
+
+
+@router.message(is_emergency)
+async def emergency(
+    message: Message,
+    dialog: DialogContext,
+    user: User,
+    session: AsyncSession,
+    sealer: Sealer,
+    tip_rules: TipRules,
+    now: datetime,
+    emergency: object,
+) -> str:
+    number = getattr(emergency, "number", "110")
+    service = TipService(session, sealer=sealer, rules=tip_rules, now=now)
+    tip = await service.emergency(message.openid, message.text, community_id=user.community_id)
+    lines = [
+        _("情况紧急，请立即拨打 {number}（{name}）！").format(
+            number=number, name=_(NUMBERS[number])
+        ),
+        _("报警 110，火警 119，急救 120。"),
+        _("您的消息已作为紧急线索转给值班民警（编号 {code}）。").format(code=tip.code),
+    ]
+    current = dialog.current
+    if current is not None:
+        lines.append(_("您正在填写的内容已保留，处理完紧急情况后可继续："))
+        lines.append(current.prompt_text(dialog.data) or "")
+    return "\n".join(lines)

@@ -1,0 +1,309 @@
+"""The guided report: category → description → (fraud lane) → place → photos → anonymity → confirm.
+
+Every step accepts only what it asked for; anything else falls through to the dispatcher's
+fallback, which asks the same question again. ``返回`` and ``取消`` work at every step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.api import Media
+from bot.dialog import DialogContext, State, StatesGroup
+from bot.filters import InGroup, Keyword, MenuKey, MsgType, StateIs
+from bot.i18n import _
+from bot.message import Message
+from bot.router import Router, SkipHandler
+from handlers.tips.photos import NotAnImage, clean_photo
+from handlers.tips.privacy import Sealer
+from handlers.tips.rules import TipRules, load_rules
+from handlers.tips.service import Draft, TipService
+from storage.models import TipMedia, User
+from storage.tips import MediaRepo
+
+router = Router("tips-report")
+
+CHANNELS = {"1": "银行转账", "2": "支付宝", "3": "微信", "4": "其他"}
+DONE_WORDS = ("完成", "好了", "没有", "跳过", "无")
+SKIP_WORDS = ("跳过", "不知道", "无")
+
+
+def _category_prompt(data: dict[str, Any]) -> str:
+    rules = load_rules()
+    lines = [_("请选择线索类别，回复数字：")]
+    lines += [f"{i}. {_(c.name)}" for i, c in enumerate(rules.categories, start=1)]
+    return "\n".join(lines)
+
+
+def _summary(data: dict[str, Any]) -> str:
+    category = load_rules().category(data["category"])
+    lines = [
+        _("请核对您的举报："),
+        _("类别：{name}").format(name=_(category.name) if category else data["category"]),
+        _("情况：{text}").format(text=data.get("description") or _("（语音）")),
+    ]
+    if data.get("fraud"):
+        fraud = data["fraud"]
+        lines.append(
+            _("对方账号：{account}；金额与时间：{amount}；方式：{channel}").format(**fraud)
+        )
+    place = data.get("address") or (
+        _("已发送位置") if data.get("lat") is not None else _("未填写")
+    )
+    lines.append(_("地点：{place}").format(place=place))
+    lines.append(_("照片：{n} 张").format(n=len(data.get("media_ids", []))))
+    lines.append(_("匿名：{yes}").format(yes=_("是") if data.get("anonymous") else _("否")))
+    lines.append(_("回复 1 提交，回复 返回 修改，回复 取消 放弃。"))
+    return "\n".join(lines)
+
+
+class Report(StatesGroup):
+    category = State(_category_prompt)
+    description = State(lambda d: _("请简要描述情况（发文字或语音均可）："))
+    fraud_moved = State(lambda d: _("钱款是否已经转出？回复 1 是，2 否。"))
+    fraud_account = State(
+        lambda d: _(
+            "请立即拨打 96110 反诈专线！\n"
+            "为了尽快止付，请告诉我们对方的收款账号（银行卡号、支付宝或微信号）："
+        )
+    )
+    fraud_amount = State(lambda d: _("转了多少钱？大约什么时间？（例如：5000元，今天下午3点）"))
+    fraud_channel = State(
+        lambda d: _("通过什么方式转的？回复：1 银行转账，2 支付宝，3 微信，4 其他。")
+    )
+    location = State(
+        lambda d: _("事发地点在哪里？请发送位置，或直接输入地址；不清楚请回复 跳过。")
+    )
+    photos = State(
+        lambda d: _(
+            "如有现场照片或截图，请直接发送（最多 {n} 张）；发完或没有请回复 完成。"
+        ).format(n=load_rules().photos_per_tip)
+    )
+    anonymity = State(lambda d: _("是否匿名举报？回复 1 匿名，2 实名（民警可能联系您核实）。"))
+    confirm = State(_summary)
+
+
+async def _discard_drafts(data: dict[str, Any]) -> None:
+    await MediaRepo(data["session"]).discard_drafts(data["message"].openid)
+
+
+Report.on_abandon = _discard_drafts
+
+
+def _ask(dialog: DialogContext, state: State) -> str:
+    dialog.set_state(state)
+    return state.prompt_text(dialog.data) or ""
+
+
+@router.message(MenuKey("TIP_REPORT"))
+@router.message(Keyword("举报", "报案", "线索", "我要举报"))
+async def start(
+    message: Message,
+    dialog: DialogContext,
+    session: AsyncSession,
+    sealer: Sealer,
+    tip_rules: TipRules,
+    now: datetime,
+) -> str:
+    if InGroup(Report)(message, {"dialog": dialog}):
+        prompt = dialog.current.prompt_text(dialog.data) if dialog.current else None
+        return _("您正在填写举报。") + "\n" + (prompt or "")
+    service = TipService(session, sealer=sealer, rules=tip_rules, now=now)
+    if await service.tips_today(message.openid) >= tip_rules.tips_per_day:
+        return _(
+            "您今天的举报次数已达上限（{n} 次），请明天再试。\n紧急情况请直接拨打 110。"
+        ).format(n=tip_rules.tips_per_day)
+    await StatesGroup.abandon(dialog.state, {"session": session, "message": message})
+    await MediaRepo(session).discard_drafts(message.openid)
+    dialog.clear()
+    return _("感谢您协助公安机关！紧急情况请直接拨打 110。") + "\n" + _ask(dialog, Report.category)
+
+
+@router.message(StateIs(Report.category), MsgType("text"))
+async def choose_category(message: Message, dialog: DialogContext, tip_rules: TipRules) -> str:
+    category = tip_rules.choose(message.text)
+    if category is None:
+        raise SkipHandler
+    dialog.update(category=category.key)
+    return _ask(dialog, Report.description)
+
+
+async def _store_media(
+    session: AsyncSession, message: Message, media: Media, kind: str, now: datetime
+) -> TipMedia:
+    return await MediaRepo(session).add(
+        TipMedia(
+            draft_owner=message.openid,
+            kind=kind,
+            content_type=media.content_type,
+            data=media.data,
+            sha256=hashlib.sha256(media.data).hexdigest(),
+            size=len(media.data),
+            received_at=now,
+        )
+    )
+
+
+def _after_description(dialog: DialogContext, tip_rules: TipRules) -> str:
+    if dialog.data["category"] != "fraud":
+        return _ask(dialog, Report.location)
+    if tip_rules.money_moved(dialog.data.get("description", "")):
+        return _ask(dialog, Report.fraud_account)
+    return _ask(dialog, Report.fraud_moved)
+
+
+@router.message(StateIs(Report.description), MsgType("text", "voice"))
+async def describe(
+    message: Message,
+    dialog: DialogContext,
+    tip_rules: TipRules,
+    session: AsyncSession,
+    media: Media | None,
+    now: datetime,
+) -> str:
+    text = message.text
+    if message.msg_type == "voice":
+        if media is None and not text:
+            return _("语音没有收到，请再发一次，或改用文字描述。")
+        if media is not None:
+            stored = await _store_media(session, message, media, "voice", now)
+            dialog.update(media_ids=[*dialog.data.get("media_ids", []), stored.id], voice=True)
+    if len(text) > tip_rules.description_max_chars:
+        return _("描述太长了，请精简到 {n} 字以内。").format(n=tip_rules.description_max_chars)
+    if not text and message.msg_type == "text":
+        raise SkipHandler
+    dialog.update(description=text)
+    return _after_description(dialog, tip_rules)
+
+
+@router.message(StateIs(Report.fraud_moved), Keyword("1", "是", "转了", "已转"))
+async def fraud_yes(dialog: DialogContext) -> str:
+    return _ask(dialog, Report.fraud_account)
+
+
+@router.message(StateIs(Report.fraud_moved), Keyword("2", "否", "没有", "没转"))
+async def fraud_no(dialog: DialogContext) -> str:
+    return _ask(dialog, Report.location)
+
+
+@router.message(StateIs(Report.fraud_account), MsgType("text"))
+async def fraud_account(message: Message, dialog: DialogContext) -> str:
+    if not message.text:
+        raise SkipHandler
+    dialog.update(fraud={"account": message.text[:100]})
+    return _ask(dialog, Report.fraud_amount)
+
+
+@router.message(StateIs(Report.fraud_amount), MsgType("text"))
+async def fraud_amount(message: Message, dialog: DialogContext) -> str:
+    if not message.text:
+        raise SkipHandler
+    dialog.update(fraud={**dialog.data["fraud"], "amount": message.text[:100]})
+    return _ask(dialog, Report.fraud_channel)
+
+
+@router.message(StateIs(Report.fraud_channel), MsgType("text"))
+async def fraud_channel(message: Message, dialog: DialogContext) -> str:
+    channel = CHANNELS.get(message.text, message.text if message.text in CHANNELS.values() else "")
+    if not channel:
+        raise SkipHandler
+    dialog.update(fraud={**dialog.data["fraud"], "channel": channel})
+    return _ask(dialog, Report.photos)
+
+
+@router.message(StateIs(Report.location), MsgType("location"))
+async def place_pin(message: Message, dialog: DialogContext) -> str:
+    assert message.location is not None
+    loc = message.location
+    dialog.update(lat=loc.lat, lng=loc.lng, address=loc.label or None)
+    return _ask(dialog, Report.photos)
+
+
+@router.message(StateIs(Report.location), MsgType("text"))
+async def place_text(message: Message, dialog: DialogContext) -> str:
+    if not message.text:
+        raise SkipHandler
+    if message.text not in SKIP_WORDS:
+        dialog.update(address=message.text[:200])
+    return _ask(dialog, Report.photos)
+
+
+@router.message(StateIs(Report.photos), MsgType("image"))
+async def photo(
+    message: Message,
+    dialog: DialogContext,
+    session: AsyncSession,
+    media: Media | None,
+    tip_rules: TipRules,
+    now: datetime,
+) -> str:
+    media_ids = list(dialog.data.get("media_ids", []))
+    photos = len(media_ids) - (1 if dialog.data.get("voice") else 0)
+    if photos >= tip_rules.photos_per_tip:
+        return _("最多只能发 {n} 张照片，请回复 完成 继续。").format(n=tip_rules.photos_per_tip)
+    if media is None:
+        return _("照片没有收到，请重新发送。")
+    try:
+        clean = clean_photo(media.data)
+    except NotAnImage:
+        return _("这张图片无法识别，请换一张。")
+    stored = await _store_media(
+        session, message, Media(clean.data, clean.content_type), "image", now
+    )
+    dialog.update(media_ids=[*media_ids, stored.id])
+    return _("已收到第 {n} 张照片。继续发送，或回复 完成。").format(n=photos + 1)
+
+
+@router.message(StateIs(Report.photos), Keyword(*DONE_WORDS))
+async def photos_done(dialog: DialogContext) -> str:
+    return _ask(dialog, Report.anonymity)
+
+
+@router.message(StateIs(Report.anonymity), Keyword("1", "匿名", "2", "实名"))
+async def anonymity(message: Message, dialog: DialogContext) -> str:
+    dialog.update(anonymous=message.text in ("1", "匿名"))
+    return _ask(dialog, Report.confirm)
+
+
+@router.message(StateIs(Report.confirm), Keyword("1", "提交", "确认"))
+async def submit(
+    message: Message,
+    dialog: DialogContext,
+    user: User,
+    session: AsyncSession,
+    sealer: Sealer,
+    tip_rules: TipRules,
+    now: datetime,
+) -> str:
+    data = dialog.data
+    service = TipService(session, sealer=sealer, rules=tip_rules, now=now)
+    if await service.tips_today(message.openid) >= tip_rules.tips_per_day:
+        await _discard_drafts({"session": session, "message": message})
+        dialog.clear()
+        return _("您今天的举报次数已达上限，本次内容未保存。紧急情况请拨打 110。")
+    draft = Draft(
+        category=data["category"],
+        description=data.get("description", ""),
+        voice=bool(data.get("voice")),
+        lat=data.get("lat"),
+        lng=data.get("lng"),
+        address=data.get("address"),
+        anonymous=bool(data.get("anonymous")),
+        fraud=data.get("fraud"),
+        media_ids=tuple(data.get("media_ids", [])),
+    )
+    tip = await service.submit(message.openid, draft, community_id=user.community_id)
+    dialog.clear()
+    lines = [
+        _("举报已提交，编号：{code}").format(code=tip.code),
+        _("请记下编号，回复「查询 {code}」可了解进展，回复「补充 {code}」可补充材料。").format(
+            code=tip.code
+        ),
+    ]
+    if draft.fraud:
+        lines.append(_("如已被骗转账，请立即拨打 96110 反诈专线，并联系银行止付。"))
+    return "\n".join(lines)

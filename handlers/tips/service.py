@@ -1,0 +1,234 @@
+"""Tip operations shared by the resident flows and (later) the officers' console.
+
+Everything here runs inside the update's transaction: a tip, its code, its media, its audit
+rows and the reporter's notice are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import _
+from bot.push import Outbox
+from handlers.tips.privacy import Sealer
+from handlers.tips.rules import TipRules
+from storage.models import Tip, TipEvent
+from storage.tips import MediaRepo, TipRepo
+
+# No 0/O, 1/I/L: codes are read aloud and typed on phones.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+STATUS_NAMES = {
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "in_progress": "处理中",
+    "resolved": "已办结",
+    "rejected": "不予受理",
+    "duplicate": "重复线索",
+}
+TRANSITIONS = {
+    "submitted": {"accepted", "rejected", "duplicate", "in_progress", "resolved"},
+    "accepted": {"in_progress", "resolved", "rejected", "duplicate"},
+    "in_progress": {"resolved", "rejected"},
+    "resolved": set(),
+    "rejected": set(),
+    "duplicate": set(),
+}
+OPEN = frozenset({"submitted", "accepted", "in_progress"})
+RATINGS = {"1": "满意", "2": "基本满意", "3": "不满意"}
+
+
+class TransitionError(ValueError):
+    pass
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+@dataclass
+class Draft:
+    """What the guided report has collected so far (kept in the dialog data)."""
+
+    category: str
+    description: str = ""
+    voice: bool = False
+    lat: float | None = None
+    lng: float | None = None
+    address: str | None = None
+    anonymous: bool = False
+    fraud: dict[str, str] | None = None
+    media_ids: tuple[int, ...] = ()
+
+
+class TipService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        sealer: Sealer,
+        rules: TipRules,
+        now: datetime,
+        outbox: Outbox | None = None,
+    ) -> None:
+        self.session = session
+        self.repo = TipRepo(session)
+        self.media = MediaRepo(session)
+        self.sealer = sealer
+        self.rules = rules
+        self.now = now
+        self.outbox = outbox
+
+    async def _unique_code(self) -> str:
+        while True:
+            code = new_code()
+            if not await self.repo.code_taken(code):
+                return code
+
+    def _reporter(self, openid: str, anonymous: bool) -> dict[str, Any]:
+        return {
+            "anonymous": anonymous,
+            "reporter_openid": None if anonymous else openid,
+            "reporter_sealed": self.sealer.seal(openid) if anonymous else None,
+            "reporter_lookup": self.sealer.lookup(openid),
+        }
+
+    async def tips_today(self, openid: str) -> int:
+        start = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return await self.repo.count_since(self.sealer.lookup(openid), start)
+
+    async def submit(self, openid: str, draft: Draft, *, community_id: int | None) -> Tip:
+        category = self.rules.category(draft.category)
+        if category is None:
+            msg = f"unknown category {draft.category!r}"
+            raise ValueError(msg)
+        repeats = 0
+        if community_id is not None:
+            since = self.now - timedelta(days=self.rules.repeat_window_days)
+            repeats = await self.repo.count_similar(
+                community_id=community_id, category=category.key, since=since
+            )
+        text = draft.description + " " + " ".join((draft.fraud or {}).values())
+        level = self.rules.level_for(category, text, repeats=repeats, fraud_lane=bool(draft.fraud))
+        tip = await self.repo.add(
+            Tip(
+                code=await self._unique_code(),
+                category=category.key,
+                level=level,
+                status="submitted",
+                source="guided",
+                description=draft.description,
+                details={"fraud": draft.fraud} if draft.fraud else {},
+                lat=draft.lat,
+                lng=draft.lng,
+                address=draft.address,
+                community_id=community_id,
+                created_at=self.now,
+                updated_at=self.now,
+                **self._reporter(openid, draft.anonymous),
+            )
+        )
+        await self.media.attach(draft.media_ids, tip.id)
+        await self._log(tip, "reporter", "status", None, "submitted", None)
+        await self._log(tip, "system", "level", None, level, f"repeats={repeats}")
+        if level == "red":
+            await self.repo.alert(
+                tip_id=tip.id, kind="fraud" if draft.fraud else "red", now=self.now
+            )
+        return tip
+
+    async def emergency(self, openid: str, text: str, *, community_id: int | None) -> Tip:
+        """Stored at once as a red tip and paged to the officers; never queued behind a form."""
+        tip = await self.repo.add(
+            Tip(
+                code=await self._unique_code(),
+                category="other",
+                level="red",
+                status="submitted",
+                source="emergency",
+                description=text,
+                details={},
+                community_id=community_id,
+                created_at=self.now,
+                updated_at=self.now,
+                **self._reporter(openid, False),
+            )
+        )
+        await self._log(tip, "reporter", "status", None, "submitted", "emergency words")
+        await self.repo.alert(tip_id=tip.id, kind="emergency", now=self.now)
+        return tip
+
+    async def _log(
+        self,
+        tip: Tip,
+        actor: str,
+        action: str,
+        from_value: str | None,
+        to_value: str | None,
+        note: str | None,
+    ) -> None:
+        await self.repo.log(
+            TipEvent(
+                tip_id=tip.id,
+                at=self.now,
+                actor=actor,
+                action=action,
+                from_value=from_value,
+                to_value=to_value,
+                note=note,
+            )
+        )
+
+    def owned_by(self, tip: Tip, openid: str) -> bool:
+        return tip.reporter_lookup is not None and tip.reporter_lookup == self.sealer.lookup(
+            openid
+        )
+
+    def reporter_of(self, tip: Tip) -> str | None:
+        if tip.reporter_openid:
+            return tip.reporter_openid
+        return self.sealer.unseal(tip.reporter_sealed) if tip.reporter_sealed else None
+
+    async def supplement(
+        self, tip: Tip, *, text: str = "", media_ids: tuple[int, ...] = ()
+    ) -> None:
+        await self.media.attach(media_ids, tip.id)
+        note = text or _("补充照片 {n} 张").format(n=len(media_ids))
+        await self._log(tip, "reporter", "supplement", None, None, note)
+        tip.updated_at = self.now
+
+    async def transition(self, tip: Tip, to: str, *, actor: str, note: str | None = None) -> None:
+        """Move a tip along its lifecycle, audit it, and tell the reporter."""
+        if to not in TRANSITIONS.get(tip.status, set()):
+            msg = f"{tip.status} → {to} is not allowed"
+            raise TransitionError(msg)
+        previous, tip.status, tip.updated_at = tip.status, to, self.now
+        if to == "resolved":
+            tip.outcome, tip.resolved_at, tip.rating_requested = note, self.now, True
+        await self._log(tip, actor, "status", previous, to, note)
+        await self._notify(tip, note)
+
+    async def _notify(self, tip: Tip, note: str | None) -> None:
+        openid = self.reporter_of(tip)
+        if openid is None or self.outbox is None:
+            return
+        lines = [
+            _("您的举报（编号 {code}）状态更新：{status}").format(
+                code=tip.code, status=_(STATUS_NAMES[tip.status])
+            )
+        ]
+        if note:
+            lines.append(_("说明：{note}").format(note=note))
+        if tip.status == "resolved":
+            lines.append(_("请评价本次处理：回复 1 满意，2 基本满意，3 不满意。"))
+        await self.outbox.text(openid, "\n".join(lines))
+
+    async def rate(self, tip: Tip, rating: str) -> None:
+        tip.satisfaction = rating
+        await self._log(tip, "reporter", "rating", None, rating, None)
