@@ -133,7 +133,10 @@ class WeChatAPI:
             sleep=self._sleep,
             reraise=True,
         )
-        return await retrying(attempt)
+        async for try_ in retrying:
+            with try_:
+                return await attempt()
+        raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def _fetch_token(self) -> tuple[str, int]:
         params = {"grant_type": "client_credential", "appid": self.appid, "secret": self._secret}

@@ -23,3 +23,6 @@ def configure(level: str) -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    # Drivers log SQL parameters (openids, tip text) at DEBUG: never let them through.
+    for noisy in ("aiosqlite", "sqlalchemy.engine", "asyncpg"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -11,7 +11,9 @@ from simulator.request import ApiRequest
 from simulator.users import Users
 
 MEDIA_TYPES = frozenset({"image", "voice", "video"})
-OTHER_TYPES = frozenset({"music", "mpnews", "mpnewsarticle", "msgmenu", "wxcard", "miniprogrampage"})
+OTHER_TYPES = frozenset(
+    {"music", "mpnews", "mpnewsarticle", "msgmenu", "wxcard", "miniprogrampage"}
+)
 
 
 def visible_content(msgtype: str, part: dict[str, Any]) -> Any:

@@ -20,7 +20,12 @@ KINDS: dict[str, tuple[frozenset[str], int, int]] = {
     "video": (frozenset({"video/mp4"}), 10 << 20, 40011),
     "thumb": (frozenset({"image/jpeg"}), 64 << 10, 40012),
 }
-_EXTENSIONS = {"image/jpeg": ".jpg", "audio/amr": ".amr", "audio/mpeg": ".mp3", "audio/mp3": ".mp3"}
+_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "audio/amr": ".amr",
+    "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3",
+}
 
 
 @dataclass(frozen=True, slots=True)

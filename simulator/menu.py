@@ -55,7 +55,7 @@ def _check_leaf(button: dict[str, Any], sub: bool) -> None:
             raise fail("key")
     elif kind in OTHER_TYPES:
         field = OTHER_TYPES[kind]
-        if not 0 < _size(button.get(field)):
+        if _size(button.get(field)) <= 0:
             raise fail("url" if field == "url" else "key")
         url = button.get("url")
         if kind in ("view", "miniprogram"):

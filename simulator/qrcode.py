@@ -90,4 +90,5 @@ class QRCodes:
         now = self._clock()
         matches = [c for c in self._codes.values() if str(c.scene) == str(scene)]
         live = [c for c in matches if c.valid(now)]
-        return (live or matches or [None])[-1]
+        candidates = live or matches
+        return candidates[-1] if candidates else None

@@ -41,7 +41,8 @@ class Tags:
             raise ApiError(45157)
         if len(name) > MAX_NAME:
             raise ApiError(45158)
-        taken = {t.name for t in self._tags.values() if t.id != exclude} | set(SYSTEM_TAGS.values())
+        taken = {t.name for t in self._tags.values() if t.id != exclude}
+        taken.update(SYSTEM_TAGS.values())
         if name in taken:
             raise ApiError(45157)
         return name
@@ -72,9 +73,8 @@ class Tags:
 
     def get(self, request: ApiRequest) -> dict[str, Any]:
         """GET /cgi-bin/tags/get"""
-        system = [(i, n) for i, n in SYSTEM_TAGS.items()]
-        custom = [(t.id, t.name) for t in self._tags.values()]
-        return {"tags": [{"id": i, "name": n, "count": self._count(i)} for i, n in system + custom]}
+        named = [*SYSTEM_TAGS.items(), *((t.id, t.name) for t in self._tags.values())]
+        return {"tags": [{"id": i, "name": n, "count": self._count(i)} for i, n in named]}
 
     def update(self, request: ApiRequest) -> dict[str, Any]:
         """POST /cgi-bin/tags/update {"tag": {"id": ..., "name": ...}}"""

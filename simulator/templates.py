@@ -57,7 +57,8 @@ class Templates:
         """POST /cgi-bin/message/template/send {"touser", "template_id", "data", "url"?}"""
         body = request.body()
         user = self._users.get(body.get("touser"))
-        template = self._templates.get(body.get("template_id"))  # type: ignore[arg-type]
+        template_id = body.get("template_id")
+        template = self._templates.get(template_id) if isinstance(template_id, str) else None
         if template is None:
             raise ApiError(40037)
         if not user.subscribed:

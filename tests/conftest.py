@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +57,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     async def build() -> None:
         engine = create_engine(f"sqlite+aiosqlite:///{path}")
         await migrate.upgrade(engine)
-        async with engine.connect() as conn:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        await engine.dispose()
+        await engine.dispose()  # the last connection to close checkpoints the WAL
 
     asyncio.run(build())
     return path
@@ -77,7 +76,9 @@ def postgres_ready() -> str:
             await engine.dispose()
 
     try:
-        asyncio.run(build())
+        # Requested from inside a running test loop: set up on a loop of its own.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(lambda: asyncio.run(build())).result()
     except (OSError, ConnectionError) as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required under CI=true and unreachable: {exc}")
@@ -179,7 +180,8 @@ def start_bot(
     ) -> Bot:
         settings = settings_for(**overrides)
         app = create_app(settings, clock=clock, dispatcher=dispatcher)
-        server = await aiohttp_server(app)
+        # Like `pingan serve`: no access log (its query strings carry openids).
+        server = await aiohttp_server(app, access_log=None)
         sender = WeChatSender(
             url=str(server.make_url("/wechat")),
             token=TOKEN,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.dialog import DialogContext, State, StatesGroup
 from bot.dispatcher import create_dispatcher
-from bot.filters import Keyword, StateIs
+from bot.filters import Keyword, MsgType, StateIs
 from bot.message import Message
 from bot.router import Router
 from bot.typedefs import pipeline_key, sessionmaker_key
@@ -35,10 +35,8 @@ def survey_router(runs: list[str] | None = None, delay: float = 0.0) -> Router:
         dialog.set_state(Survey.name)
         return "请问您的姓名？"
 
-    @router.message(StateIs(Survey.name))
-    async def name(message: Message, dialog: DialogContext) -> str | None:
-        if not message.text:
-            return None
+    @router.message(StateIs(Survey.name), MsgType("text"))
+    async def name(message: Message, dialog: DialogContext) -> str:
         dialog.update(name=message.text)
         dialog.set_state(Survey.village)
         return f"{message.text}，您住哪个村？"
@@ -60,9 +58,9 @@ def survey_router(runs: list[str] | None = None, delay: float = 0.0) -> Router:
     async def broken() -> str:
         raise RuntimeError("handler bug")
 
-    @router.message()
-    async def echo(message: Message) -> str | None:
-        return f"你说：{message.text}" if message.text else None
+    @router.message(StateIs(None), MsgType("text"))
+    async def echo(message: Message) -> str:
+        return f"你说：{message.text}"
 
     return router
 

@@ -1,0 +1,102 @@
+"""How officers see tips: lists, details and CSV exports.
+
+These renderings are the only way tip data leaves the bot for officers, so they are where
+privacy is enforced: personal numbers are masked, and an anonymous tip shows no reporter at
+all (not the openid, not the lookup hash, not the sealed form).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from bot.i18n import _
+from handlers.tips.privacy import mask
+from handlers.tips.rules import LEVEL_NAMES, TipRules
+from handlers.tips.service import STATUS_NAMES
+from storage.models import Tip, TipEvent
+
+
+def _reporter(tip: Tip) -> str:
+    if tip.anonymous:
+        return _("匿名")
+    return tip.reporter_openid or _("已注销")
+
+
+def _category(tip: Tip, rules: TipRules) -> str:
+    category = rules.category(tip.category)
+    return _(category.name) if category else tip.category
+
+
+def officer_line(tip: Tip, rules: TipRules) -> str:
+    text = mask(tip.description)
+    short = text if len(text) <= 30 else text[:30] + "…"
+    return (
+        f"[{_(LEVEL_NAMES[tip.level])}] {tip.code} {_category(tip, rules)} "
+        f"{_(STATUS_NAMES[tip.status])} {short}"
+    )
+
+
+def officer_detail(tip: Tip, events: Iterable[TipEvent], rules: TipRules) -> str:
+    lines = [
+        _("编号：{code}（{level}）").format(code=tip.code, level=_(LEVEL_NAMES[tip.level])),
+        _("类别：{name}").format(name=_category(tip, rules)),
+        _("状态：{status}").format(status=_(STATUS_NAMES[tip.status])),
+        _("举报人：{who}").format(who=_reporter(tip)),
+        _("情况：{text}").format(text=mask(tip.description)),
+    ]
+    fraud = tip.details.get("fraud") if tip.details else None
+    if fraud:
+        lines.append(
+            _("收款账号：{account}；金额与时间：{amount}；方式：{channel}").format(
+                account=mask(fraud.get("account", "")),
+                amount=fraud.get("amount", ""),
+                channel=fraud.get("channel", ""),
+            )
+        )
+    if tip.address or tip.lat is not None:
+        where = tip.address or ""
+        if tip.lat is not None:
+            where += f" ({tip.lat:.5f}, {tip.lng:.5f})"
+        lines.append(_("地点：{where}").format(where=mask(where.strip())))
+    for event in events:
+        actor = _("举报人") if event.actor == "reporter" else event.actor
+        change = f"{event.from_value or ''}→{event.to_value or ''}" if event.to_value else ""
+        note = mask(event.note or "")
+        lines.append(
+            f"· {event.at:%Y-%m-%d %H:%M} {actor} {event.action} {change} {note}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+EXPORT_COLUMNS = (
+    "code",
+    "created_at",
+    "category",
+    "level",
+    "status",
+    "reporter",
+    "description",
+    "address",
+)
+
+
+def export_csv(tips: Iterable[Tip], rules: TipRules) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for tip in tips:
+        writer.writerow(
+            (
+                tip.code,
+                tip.created_at.isoformat(),
+                _category(tip, rules),
+                tip.level,
+                tip.status,
+                _reporter(tip),
+                mask(tip.description),
+                mask(tip.address or ""),
+            )
+        )
+    return out.getvalue()
