@@ -26,7 +26,7 @@ import aiohttp
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bot.protocol import parse_xml, sign, signature_ok  # noqa: E402
+from bot.protocol import parse_xml, sign, signature_ok
 
 TOKEN = "bench-token"
 APPID = "wxbench000000000"
@@ -76,7 +76,9 @@ async def wait_ready(url: str) -> None:
     raise SystemExit(msg)
 
 
-async def load(url: str, *, seconds: float, concurrency: int, users: int, tag: str) -> dict[str, float]:
+async def load(
+    url: str, *, seconds: float, concurrency: int, users: int, tag: str
+) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     counter = 0
@@ -147,9 +149,7 @@ async def main() -> None:
         "PINGAN_LOG_LEVEL": "WARNING",
     }
     pingan_port, bare_port = free_port(), free_port()
-    pingan = start(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(pingan_port)], env
-    )
+    pingan = start([sys.executable, "-m", "bot.cli", "serve", "--port", str(pingan_port)], env)
     bare = start([sys.executable, __file__, "--bare", str(bare_port)], env)
     try:
         pingan_url = f"http://127.0.0.1:{pingan_port}/wechat"
@@ -168,7 +168,9 @@ async def main() -> None:
             proc.wait(timeout=10)
 
     with sqlite3.connect(db) as conn:
-        stored = conn.execute("SELECT count(*) FROM deliveries WHERE status = 'done'").fetchone()[0]
+        stored = conn.execute("SELECT count(*) FROM deliveries WHERE status = 'done'").fetchone()[
+            0
+        ]
     answered = int(a["ok"] + warm["ok"])
     print(f"concurrency={args.concurrency} seconds={args.seconds} users={args.users}")
     for name, r in (("(a) pingan serve", a), ("(b) bare aiohttp", b)):

@@ -9,6 +9,7 @@ from simulator.records import ApiCall, PlatformEvent
 from simulator.replies import Attempt, InvalidReply, Reply, SentCall
 from simulator.sender import WeChatSender
 from simulator.state import FakeWeChat
+from simulator.transport import WebhookClient
 
 __all__ = [
     "ApiCall",
@@ -22,5 +23,6 @@ __all__ = [
     "Reply",
     "SentCall",
     "WeChatSender",
+    "WebhookClient",
     "create_platform_app",
 ]

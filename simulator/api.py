@@ -18,7 +18,7 @@ from simulator.errors import ERRMSG, ApiError
 from simulator.request import ApiRequest, RawResponse, Upload
 from simulator.state import FakeWeChat
 
-Handler = Callable[[ApiRequest], "dict[str, Any] | RawResponse"]
+Handler = Callable[[ApiRequest], dict[str, Any] | RawResponse]
 platform_key = web.AppKey("platform", FakeWeChat)
 JSON_TYPE = "application/json; encoding=utf-8"  # what the real API answers
 GET, POST = "GET", "POST"
@@ -31,6 +31,9 @@ class Route:
     token: bool = True  # needs access_token
     quota: bool = True  # the generic daily quota (mass and token count their own)
     service_only: bool = False  # 48001 for a subscription account
+
+
+routes_key = web.AppKey("routes", dict[str, Route])
 
 
 def routes(p: FakeWeChat) -> dict[str, Route]:
@@ -142,9 +145,6 @@ async def _sim_inbox(request: web.Request) -> web.Response:
 
 async def _sim_robot(request: web.Request) -> web.Response:
     return _json(request.app[platform_key].robot_messages(request.match_info["key"]))
-
-
-routes_key = web.AppKey("routes", dict[str, Route])
 
 
 def create_platform_app(platform: FakeWeChat) -> web.Application:

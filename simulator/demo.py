@@ -152,7 +152,7 @@ async def _demo(script: str | None, database: str | None, out: Callable[[str], N
     platform = FakeWeChat(appid=APPID, secret=SECRET, clock=time.time)
     platform_runner, platform_url = await _start(create_platform_app(platform))
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=f"sqlite+aiosqlite:///{db_path}",
         wechat_token=TOKEN,
         wechat_appid=APPID,
@@ -181,7 +181,7 @@ async def _demo(script: str | None, database: str | None, out: Callable[[str], N
 
         chat = Chat(sender, platform, out, settle)
         if script:
-            for raw in Path(script).read_text(encoding="utf-8").splitlines():
+            for raw in script.splitlines():
                 line = raw.strip()
                 if not line or line.startswith("#"):
                     continue
@@ -210,7 +210,9 @@ async def _demo(script: str | None, database: str | None, out: Callable[[str], N
 
 
 def run_demo(*, script: str | None = None, database: str | None = None) -> int:
-    return asyncio.run(_demo(script, database, lambda text: print(text, flush=True)))
+    """Chat in the terminal, or play the transcript in the file ``script``."""
+    transcript = Path(script).read_text(encoding="utf-8") if script else None
+    return asyncio.run(_demo(transcript, database, lambda text: print(text, flush=True)))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ class TipRepo:
         return bool(await self.session.scalar(select(func.count()).where(Tip.code == code)))
 
     async def by_code(self, code: str) -> Tip | None:
-        return (await self.session.execute(select(Tip).where(Tip.code == code))).scalar_one_or_none()
+        return (
+            await self.session.execute(select(Tip).where(Tip.code == code))
+        ).scalar_one_or_none()
 
     async def for_reporter(self, lookup: str, limit: int = 10) -> list[Tip]:
         stmt = (

@@ -21,6 +21,7 @@ from handlers.tips.photos import NotAnImage, clean_photo
 from handlers.tips.privacy import Sealer
 from handlers.tips.rules import TipRules
 from handlers.tips.service import OPEN, RATINGS, STATUS_NAMES, TipService
+from storage.clock import CHINA
 from storage.models import Tip, TipMedia
 from storage.tips import MediaRepo, TipRepo
 
@@ -39,7 +40,7 @@ class Supplement(StatesGroup):
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone().strftime("%m-%d %H:%M")
+    return moment.astimezone(CHINA).strftime("%m-%d %H:%M")
 
 
 def _category_name(rules: TipRules, key: str) -> str:

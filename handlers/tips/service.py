@@ -17,6 +17,7 @@ from bot.i18n import _
 from bot.push import Outbox
 from handlers.tips.privacy import Sealer
 from handlers.tips.rules import TipRules
+from storage.clock import china_day_start
 from storage.models import Tip, TipEvent
 from storage.tips import MediaRepo, TipRepo
 
@@ -100,7 +101,7 @@ class TipService:
         }
 
     async def tips_today(self, openid: str) -> int:
-        start = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = china_day_start(self.now)
         return await self.repo.count_since(self.sealer.lookup(openid), start)
 
     async def submit(self, openid: str, draft: Draft, *, community_id: int | None) -> Tip:

@@ -15,6 +15,7 @@ from bot.i18n import _
 from handlers.tips.privacy import mask
 from handlers.tips.rules import LEVEL_NAMES, TipRules
 from handlers.tips.service import STATUS_NAMES
+from storage.clock import CHINA
 from storage.models import Tip, TipEvent
 
 
@@ -64,9 +65,8 @@ def officer_detail(tip: Tip, events: Iterable[TipEvent], rules: TipRules) -> str
         actor = _("举报人") if event.actor == "reporter" else event.actor
         change = f"{event.from_value or ''}→{event.to_value or ''}" if event.to_value else ""
         note = mask(event.note or "")
-        lines.append(
-            f"· {event.at:%Y-%m-%d %H:%M} {actor} {event.action} {change} {note}".rstrip()
-        )
+        at = event.at.astimezone(CHINA)
+        lines.append(f"· {at:%Y-%m-%d %H:%M} {actor} {event.action} {change} {note}".rstrip())
     return "\n".join(lines)
 
 

@@ -30,11 +30,10 @@ SAMPLE_CIPHER = (
 )
 GH = "gh_0123456789ab"
 Server = Callable[..., Awaitable[TestServer]]
-
-
-def api_request(body: dict[str, Any]) -> ApiRequest:
-    """Call a platform store directly, as the HTTP layer would."""
-    return ApiRequest("POST", "/", {}, body)
+PLAIN_REPLY = (
+    "<xml><ToUserName>{to}</ToUserName><FromUserName>gh</FromUserName>"
+    "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content></xml>"
+)
 
 
 class Bot:
@@ -173,7 +172,7 @@ async def test_retries_three_times_with_the_same_message(aiohttp_server: Server)
     sender = await start(aiohttp_server, bot, wait=0.2)
     result = await sender.text("o-slow", "在吗")
     assert result.statuses == [None, None, None] and result.reply is None
-    await asyncio.sleep(0.4)  # let the bot's handlers finish
+    await asyncio.sleep(0.6)  # let the bot's handlers finish
     assert len(bot.received) == 3
     assert len({m["MsgId"] for m in bot.received}) == 1
     assert len({m["CreateTime"] for m in bot.received}) == 1
@@ -214,20 +213,14 @@ async def test_unusable_reply_raises(aiohttp_server: Server) -> None:
     sender = await start(aiohttp_server, bot)
     with pytest.raises(InvalidReply, match="unparsable"):
         await sender.text("o-1", "hi")
-    bot.answer = (
-        "<xml><ToUserName>o-other</ToUserName><FromUserName>gh</FromUserName>"
-        "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content></xml>"
-    )
+    bot.answer = PLAIN_REPLY.format(to="o-other")
     with pytest.raises(InvalidReply, match="ToUserName"):
         await sender.text("o-1", "hi")
 
 
 async def test_safe_mode_requires_an_encrypted_reply(aiohttp_server: Server) -> None:
     bot = Bot(aes=True)
-    bot.answer = (
-        "<xml><ToUserName>o-1</ToUserName><FromUserName>gh</FromUserName>"
-        "<CreateTime>1</CreateTime><MsgType>text</MsgType><Content>x</Content></xml>"
-    )
+    bot.answer = PLAIN_REPLY.format(to="o-1")
     sender = await start(aiohttp_server, bot)
     with pytest.raises(InvalidReply, match="lacks Encrypt"):
         await sender.text("o-1", "hi")
@@ -269,7 +262,7 @@ async def test_events_drive_the_platform(
     sender = await start(aiohttp_server, bot, platform=platform, clock=clock)
     scene = {"scene": {"scene_str": "c:xinhua"}}
     qr = {"action_name": "QR_STR_SCENE", "expire_seconds": 600, "action_info": scene}
-    ticket = platform.qrcodes.create(api_request(qr))["ticket"]
+    ticket = platform.qrcodes.create(ApiRequest("POST", "/", {}, qr))["ticket"]
     await sender.subscribe("o-new", "c:xinhua")
     follow = bot.received[-1]
     assert (follow["Event"], follow["EventKey"], follow["Ticket"]) == (
@@ -298,7 +291,7 @@ async def test_pending_events_are_pushed(aiohttp_server: Server, platform: FakeW
     sender = await start(aiohttp_server, bot, platform=platform)
     platform.follow("o-1")
     body = {"filter": {"is_to_all": True}, "msgtype": "text", "text": {"content": "通报"}}
-    msg_id = platform.mass.sendall(api_request(body))["msg_id"]
+    msg_id = platform.mass.sendall(ApiRequest("POST", "/", {}, body))["msg_id"]
     (sent,) = await sender.deliver_pending_events()
     event = bot.received[-1]
     assert event["Event"] == "MASSSENDJOBFINISH" and event["FromUserName"] == "mphelper"

@@ -1,0 +1,25 @@
+"""The demo plays a transcript end to end, the way the README shows it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "simulator" / "scripts" / "tip.txt"
+
+
+def test_demo_script_files_a_tip() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", "--script", str(SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    out = result.stdout
+    assert "已加入社区：新华社区。" in out
+    assert "举报已提交，编号：" in out
+    assert "请立即拨打 119（火警）" in out
+    assert "登记成功，您的身份是：红袖标巡防队员。" in out
+    assert "Traceback" not in result.stderr
