@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -125,6 +124,33 @@ async def load(
     }
 
 
+async def reset_postgres(url: str) -> None:
+    from sqlalchemy import text
+
+    from storage import migrate
+    from storage.db import create_engine
+
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await migrate.upgrade(engine)
+    await engine.dispose()
+
+
+async def count_stored(url: str) -> int:
+    from sqlalchemy import text
+
+    from storage.db import create_engine
+
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        query = text("SELECT count(*) FROM deliveries WHERE status = 'done'")
+        stored = int((await conn.execute(query)).scalar_one())
+    await engine.dispose()
+    return stored
+
+
 def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -134,14 +160,22 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--users", type=int, default=200)
+    parser.add_argument(
+        "--database-url",
+        help="store for (a); default a fresh SQLite file (a PostgreSQL URL is emptied first)",
+    )
     parser.add_argument("--bare", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="pingan-bench-"))
     db = workdir / "bench.db"
+    url = args.database_url or f"sqlite+aiosqlite:///{db}"
+    if not url.startswith("sqlite"):
+        await reset_postgres(url)
     env = {
         **os.environ,
-        "PINGAN_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "PINGAN_DATABASE_URL": url,
+        "PINGAN_SEAL_KEY": "bench-seal-key-0123456789",
         "PINGAN_WECHAT_TOKEN": TOKEN,
         "PINGAN_WECHAT_APPID": APPID,
         "PINGAN_WECHAT_SECRET": "unused",
@@ -167,12 +201,12 @@ async def main() -> None:
             proc.terminate()
             proc.wait(timeout=10)
 
-    with sqlite3.connect(db) as conn:
-        stored = conn.execute("SELECT count(*) FROM deliveries WHERE status = 'done'").fetchone()[
-            0
-        ]
+    stored = await count_stored(url)
     answered = int(a["ok"] + warm["ok"])
-    print(f"concurrency={args.concurrency} seconds={args.seconds} users={args.users}")
+    store = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+    print(
+        f"store={store} concurrency={args.concurrency} seconds={args.seconds} users={args.users}"
+    )
     for name, r in (("(a) pingan serve", a), ("(b) bare aiohttp", b)):
         print(
             f"{name:18} {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms"

@@ -40,13 +40,18 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     the demo plug flows in this way).
     """
     from handlers import common
-    from handlers.tips import emergency, followup, report
+    from handlers.tips import emergency, followup, report, service
 
     # Order matters: the user is needed to pick the language and role, the dialog to route
     # by state; held notices are appended to whatever the handlers answered. The session,
     # its transaction and the per-user lock wrap all of this (see ``bot.pipeline``).
     dispatcher = Dispatcher(
-        middlewares=[middlewares.load_user, middlewares.load_dialog, middlewares.show_held],
+        middlewares=[
+            middlewares.load_user,
+            middlewares.load_dialog,
+            middlewares.show_held,
+            service.provide,
+        ],
         fallback=common.fallback,
     )
     # Emergencies come before everything, even 取消: nothing may make them wait.

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.dialog import DialogContext
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Data, FilterResult, Router
-from handlers.tips.privacy import Sealer
-from handlers.tips.rules import TipRules
+from handlers.tips.rules import Emergency, TipRules
 from handlers.tips.service import TipService
 from storage.models import User
 
@@ -31,15 +26,11 @@ async def emergency(
     message: Message,
     dialog: DialogContext,
     user: User,
-    session: AsyncSession,
-    sealer: Sealer,
-    tip_rules: TipRules,
-    now: datetime,
-    emergency: object,
+    tips: TipService,
+    emergency: Emergency,
 ) -> str:
-    number = getattr(emergency, "number", "110")
-    service = TipService(session, sealer=sealer, rules=tip_rules, now=now)
-    tip = await service.emergency(message.openid, message.text, community_id=user.community_id)
+    number = emergency.number
+    tip = await tips.emergency(message.openid, message.text, community_id=user.community_id)
     lines = [
         _("情况紧急，请立即拨打 {number}（{name}）！").format(
             number=number, name=_(NUMBERS[number])

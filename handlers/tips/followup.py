@@ -17,13 +17,10 @@ from bot.filters import Keyword, MenuKey, MsgType, Regex, StateIs
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
-from handlers.tips.photos import NotAnImage, clean_photo
-from handlers.tips.privacy import Sealer
 from handlers.tips.rules import TipRules
 from handlers.tips.service import OPEN, RATINGS, STATUS_NAMES, TipService
 from storage.clock import CHINA
-from storage.models import Tip, TipMedia
-from storage.tips import MediaRepo, TipRepo
+from storage.tips import MediaRepo
 
 router = Router("tips-followup")
 
@@ -48,23 +45,16 @@ def _category_name(rules: TipRules, key: str) -> str:
     return _(category.name) if category else key
 
 
-async def _own_tip(service: TipService, code: str, openid: str) -> Tip | None:
-    tip = await service.repo.by_code(code.upper())
-    return tip if tip is not None and service.owned_by(tip, openid) else None
-
-
 @router.message(MenuKey("MY_TIPS"))
 @router.message(Keyword("我的举报", "我的线索"))
-async def my_tips(
-    message: Message, session: AsyncSession, sealer: Sealer, tip_rules: TipRules
-) -> str:
-    tips = await TipRepo(session).for_reporter(sealer.lookup(message.openid))
-    if not tips:
+async def my_tips(message: Message, tips: TipService) -> str:
+    mine = await tips.repo.for_reporter(tips.sealer.lookup(message.openid))
+    if not mine:
         return _("您还没有举报记录。回复 举报 可以提交线索。")
     lines = [_("您最近的举报：")]
-    for tip in tips:
+    for tip in mine:
         lines.append(
-            f"{tip.code}  {_category_name(tip_rules, tip.category)}  "
+            f"{tip.code}  {_category_name(tips.rules, tip.category)}  "
             f"{_(STATUS_NAMES[tip.status])}  {_local(tip.created_at)}"
         )
     lines.append(_("回复「查询 编号」查看详情。"))
@@ -75,22 +65,18 @@ async def my_tips(
 async def lookup(
     message: Message,
     match: re.Match[str],
-    session: AsyncSession,
-    sealer: Sealer,
-    tip_rules: TipRules,
-    now: datetime,
+    tips: TipService,
 ) -> str:
-    service = TipService(session, sealer=sealer, rules=tip_rules, now=now)
-    tip = await _own_tip(service, match["code"], message.openid)
+    tip = await tips.own_tip(match["code"], message.openid)
     if tip is None:
         return _(NOT_FOUND).format(code=match["code"].upper())
     lines = [
         _("编号：{code}").format(code=tip.code),
-        _("类别：{name}").format(name=_category_name(tip_rules, tip.category)),
+        _("类别：{name}").format(name=_category_name(tips.rules, tip.category)),
         _("状态：{status}").format(status=_(STATUS_NAMES[tip.status])),
         _("提交时间：{at}").format(at=_local(tip.created_at)),
     ]
-    for event in await service.repo.events(tip.id):
+    for event in await tips.repo.events(tip.id):
         if event.action == "status" and event.from_value is not None and event.to_value:
             lines.append(f"· {_local(event.at)} {_(STATUS_NAMES.get(event.to_value, ''))}")
     if tip.outcome:
@@ -105,20 +91,16 @@ async def supplement(
     message: Message,
     match: re.Match[str],
     dialog: DialogContext,
-    session: AsyncSession,
-    sealer: Sealer,
-    tip_rules: TipRules,
-    now: datetime,
+    tips: TipService,
 ) -> str:
-    service = TipService(session, sealer=sealer, rules=tip_rules, now=now)
-    tip = await _own_tip(service, match["code"], message.openid)
+    tip = await tips.own_tip(match["code"], message.openid)
     if tip is None:
         return _(NOT_FOUND).format(code=match["code"].upper())
     if tip.status not in OPEN:
         return _("该举报已办结，不能再补充。如有新情况请重新举报。")
     text = match["text"].strip()
     if text:
-        await service.supplement(tip, text=text[: tip_rules.description_max_chars])
+        await tips.supplement(tip, text=text[: tips.rules.description_max_chars])
         return _("已补充到举报 {code}。").format(code=tip.code)
     dialog.clear()
     dialog.set_state(Supplement.collect)
@@ -138,48 +120,21 @@ Supplement.on_abandon = _discard_drafts
 
 @router.message(StateIs(Supplement.collect), MsgType("image"))
 async def supplement_photo(
-    message: Message,
-    dialog: DialogContext,
-    session: AsyncSession,
-    media: Media | None,
-    tip_rules: TipRules,
-    now: datetime,
+    message: Message, dialog: DialogContext, tips: TipService, media: Media | None
 ) -> str:
     media_ids = list(dialog.data["media_ids"])
-    if len(media_ids) >= tip_rules.photos_per_tip:
-        return _("最多只能发 {n} 张照片，请回复 完成。").format(n=tip_rules.photos_per_tip)
-    if media is None:
-        return _("照片没有收到，请重新发送。")
-    try:
-        clean = clean_photo(media.data)
-    except NotAnImage:
-        return _("这张图片无法识别，请换一张。")
-    stored = await MediaRepo(session).add(
-        TipMedia(
-            draft_owner=message.openid,
-            kind="image",
-            content_type=clean.content_type,
-            data=clean.data,
-            sha256=clean.sha256,
-            size=len(clean.data),
-            received_at=now,
-        )
-    )
+    stored = await tips.draft_photo(message.openid, media, taken=len(media_ids))
+    if isinstance(stored, str):
+        return stored
     dialog.update(media_ids=[*media_ids, stored.id])
     return _("已收到第 {n} 张照片。继续发送，或回复 完成。").format(n=len(media_ids) + 1)
 
 
 @router.message(StateIs(Supplement.collect), Keyword("完成", "好了"))
 async def supplement_done(
-    message: Message,
-    dialog: DialogContext,
-    session: AsyncSession,
-    sealer: Sealer,
-    tip_rules: TipRules,
-    now: datetime,
+    message: Message, dialog: DialogContext, session: AsyncSession, tips: TipService
 ) -> str:
-    service = TipService(session, sealer=sealer, rules=tip_rules, now=now)
-    tip = await _own_tip(service, dialog.data["code"], message.openid)
+    tip = await tips.own_tip(dialog.data["code"], message.openid)
     media_ids = tuple(dialog.data["media_ids"])
     texts = list(dialog.data.get("texts", []))
     dialog.clear()
@@ -188,7 +143,7 @@ async def supplement_done(
         return _("该举报已不能补充。")
     if not media_ids and not texts:
         return _("没有收到补充内容。")
-    await service.supplement(tip, text="\n".join(texts), media_ids=media_ids)
+    await tips.supplement(tip, text="\n".join(texts), media_ids=media_ids)
     return _("已补充到举报 {code}。").format(code=tip.code)
 
 
@@ -201,17 +156,10 @@ async def supplement_text(message: Message, dialog: DialogContext) -> str:
 
 
 @router.message(StateIs(None), Keyword(*RATINGS, *RATINGS.values()))
-async def rate(
-    message: Message,
-    session: AsyncSession,
-    sealer: Sealer,
-    tip_rules: TipRules,
-    now: datetime,
-) -> str:
-    service = TipService(session, sealer=sealer, rules=tip_rules, now=now)
-    waiting = await service.repo.awaiting_rating(sealer.lookup(message.openid))
+async def rate(message: Message, tips: TipService) -> str:
+    waiting = await tips.repo.awaiting_rating(tips.sealer.lookup(message.openid))
     if not waiting:
         raise SkipHandler
     rating = RATINGS.get(message.text, message.text)
-    await service.rate(waiting[0], rating)
+    await tips.rate(waiting[0], rating)
     return _("感谢您的评价（{rating}），我们会继续改进。").format(rating=_(rating))

@@ -6,8 +6,6 @@ fallback, which asks the same question again. ``返回`` and ``取消`` work at 
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +16,9 @@ from bot.filters import InGroup, Keyword, MenuKey, MsgType, StateIs
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
-from handlers.tips.photos import NotAnImage, clean_photo
-from handlers.tips.privacy import Sealer
 from handlers.tips.rules import TipRules, load_rules
 from handlers.tips.service import Draft, TipService
-from storage.models import TipMedia, User
+from storage.models import User
 from storage.tips import MediaRepo
 
 router = Router("tips-report")
@@ -102,21 +98,15 @@ def _ask(dialog: DialogContext, state: State) -> str:
 @router.message(MenuKey("TIP_REPORT"))
 @router.message(Keyword("举报", "报案", "线索", "我要举报"))
 async def start(
-    message: Message,
-    dialog: DialogContext,
-    session: AsyncSession,
-    sealer: Sealer,
-    tip_rules: TipRules,
-    now: datetime,
+    message: Message, dialog: DialogContext, session: AsyncSession, tips: TipService
 ) -> str:
     if InGroup(Report)(message, {"dialog": dialog}):
         prompt = dialog.current.prompt_text(dialog.data) if dialog.current else None
         return _("您正在填写举报。") + "\n" + (prompt or "")
-    service = TipService(session, sealer=sealer, rules=tip_rules, now=now)
-    if await service.tips_today(message.openid) >= tip_rules.tips_per_day:
+    if await tips.tips_today(message.openid) >= tips.rules.tips_per_day:
         return _(
             "您今天的举报次数已达上限（{n} 次），请明天再试。\n紧急情况请直接拨打 110。"
-        ).format(n=tip_rules.tips_per_day)
+        ).format(n=tips.rules.tips_per_day)
     await StatesGroup.abandon(dialog.state, {"session": session, "message": message})
     await MediaRepo(session).discard_drafts(message.openid)
     dialog.clear()
@@ -132,22 +122,6 @@ async def choose_category(message: Message, dialog: DialogContext, tip_rules: Ti
     return _ask(dialog, Report.description)
 
 
-async def _store_media(
-    session: AsyncSession, message: Message, media: Media, kind: str, now: datetime
-) -> TipMedia:
-    return await MediaRepo(session).add(
-        TipMedia(
-            draft_owner=message.openid,
-            kind=kind,
-            content_type=media.content_type,
-            data=media.data,
-            sha256=hashlib.sha256(media.data).hexdigest(),
-            size=len(media.data),
-            received_at=now,
-        )
-    )
-
-
 def _after_description(dialog: DialogContext, tip_rules: TipRules) -> str:
     if dialog.data["category"] != "fraud":
         return _ask(dialog, Report.location)
@@ -161,16 +135,15 @@ async def describe(
     message: Message,
     dialog: DialogContext,
     tip_rules: TipRules,
-    session: AsyncSession,
+    tips: TipService,
     media: Media | None,
-    now: datetime,
 ) -> str:
     text = message.text
     if message.msg_type == "voice":
         if media is None and not text:
             return _("语音没有收到，请再发一次，或改用文字描述。")
         if media is not None:
-            stored = await _store_media(session, message, media, "voice", now)
+            stored = await tips.draft_media(message.openid, media, "voice")
             dialog.update(media_ids=[*dialog.data.get("media_ids", []), stored.id], voice=True)
     if len(text) > tip_rules.description_max_chars:
         return _("描述太长了，请精简到 {n} 字以内。").format(n=tip_rules.description_max_chars)
@@ -234,28 +207,15 @@ async def place_text(message: Message, dialog: DialogContext) -> str:
 
 @router.message(StateIs(Report.photos), MsgType("image"))
 async def photo(
-    message: Message,
-    dialog: DialogContext,
-    session: AsyncSession,
-    media: Media | None,
-    tip_rules: TipRules,
-    now: datetime,
+    message: Message, dialog: DialogContext, tips: TipService, media: Media | None
 ) -> str:
     media_ids = list(dialog.data.get("media_ids", []))
-    photos = len(media_ids) - (1 if dialog.data.get("voice") else 0)
-    if photos >= tip_rules.photos_per_tip:
-        return _("最多只能发 {n} 张照片，请回复 完成 继续。").format(n=tip_rules.photos_per_tip)
-    if media is None:
-        return _("照片没有收到，请重新发送。")
-    try:
-        clean = clean_photo(media.data)
-    except NotAnImage:
-        return _("这张图片无法识别，请换一张。")
-    stored = await _store_media(
-        session, message, Media(clean.data, clean.content_type), "image", now
-    )
+    taken = len(media_ids) - (1 if dialog.data.get("voice") else 0)
+    stored = await tips.draft_photo(message.openid, media, taken=taken)
+    if isinstance(stored, str):
+        return stored
     dialog.update(media_ids=[*media_ids, stored.id])
-    return _("已收到第 {n} 张照片。继续发送，或回复 完成。").format(n=photos + 1)
+    return _("已收到第 {n} 张照片。继续发送，或回复 完成。").format(n=taken + 1)
 
 
 @router.message(StateIs(Report.photos), Keyword(*DONE_WORDS))
@@ -271,17 +231,10 @@ async def anonymity(message: Message, dialog: DialogContext) -> str:
 
 @router.message(StateIs(Report.confirm), Keyword("1", "提交", "确认"))
 async def submit(
-    message: Message,
-    dialog: DialogContext,
-    user: User,
-    session: AsyncSession,
-    sealer: Sealer,
-    tip_rules: TipRules,
-    now: datetime,
+    message: Message, dialog: DialogContext, user: User, session: AsyncSession, tips: TipService
 ) -> str:
     data = dialog.data
-    service = TipService(session, sealer=sealer, rules=tip_rules, now=now)
-    if await service.tips_today(message.openid) >= tip_rules.tips_per_day:
+    if await tips.tips_today(message.openid) >= tips.rules.tips_per_day:
         await _discard_drafts({"session": session, "message": message})
         dialog.clear()
         return _("您今天的举报次数已达上限，本次内容未保存。紧急情况请拨打 110。")
@@ -296,7 +249,7 @@ async def submit(
         fraud=data.get("fraud"),
         media_ids=tuple(data.get("media_ids", [])),
     )
-    tip = await service.submit(message.openid, draft, community_id=user.community_id)
+    tip = await tips.submit(message.openid, draft, community_id=user.community_id)
     dialog.clear()
     lines = [
         _("举报已提交，编号：{code}").format(code=tip.code),

@@ -6,6 +6,7 @@ rows and the reporter's notice are committed together or not at all.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,12 +14,17 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.api import Media
 from bot.i18n import _
+from bot.message import Message
+from bot.middlewares import Next
 from bot.push import Outbox
+from bot.router import Data, Result
+from handlers.tips.photos import NotAnImage, clean_photo
 from handlers.tips.privacy import Sealer
 from handlers.tips.rules import TipRules
 from storage.clock import china_day_start
-from storage.models import Tip, TipEvent
+from storage.models import Tip, TipEvent, TipMedia
 from storage.tips import MediaRepo, TipRepo
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
@@ -186,6 +192,39 @@ class TipService:
             )
         )
 
+    async def own_tip(self, code: str, openid: str) -> Tip | None:
+        """The asker's tip by code; someone else's tip is as absent as a made-up code."""
+        tip = await self.repo.by_code(code.upper())
+        return tip if tip is not None and self.owned_by(tip, openid) else None
+
+    async def draft_media(self, openid: str, media: Media, kind: str) -> TipMedia:
+        """Keep a photo or voice clip for the reporter's draft until the tip is confirmed."""
+        return await self.media.add(
+            TipMedia(
+                draft_owner=openid,
+                kind=kind,
+                content_type=media.content_type,
+                data=media.data,
+                sha256=hashlib.sha256(media.data).hexdigest(),
+                size=len(media.data),
+                received_at=self.now,
+            )
+        )
+
+    async def draft_photo(self, openid: str, media: Media | None, *, taken: int) -> TipMedia | str:
+        """Strip and keep a photo; a string says why not (limit, lost download, not an image)."""
+        if taken >= self.rules.photos_per_tip:
+            return _("最多只能发 {n} 张照片，请回复 完成 继续。").format(
+                n=self.rules.photos_per_tip
+            )
+        if media is None:
+            return _("照片没有收到，请重新发送。")
+        try:
+            clean = clean_photo(media.data)
+        except NotAnImage:
+            return _("这张图片无法识别，请换一张。")
+        return await self.draft_media(openid, Media(clean.data, clean.content_type), "image")
+
     def owned_by(self, tip: Tip, openid: str) -> bool:
         return tip.reporter_lookup is not None and tip.reporter_lookup == self.sealer.lookup(
             openid
@@ -233,3 +272,15 @@ class TipService:
     async def rate(self, tip: Tip, rating: str) -> None:
         tip.satisfaction = rating
         await self._log(tip, "reporter", "rating", None, rating, None)
+
+
+async def provide(handler: Next, message: Message, data: Data) -> Result:
+    """Middleware: hand every handler of the update one ``tips`` service."""
+    data["tips"] = TipService(
+        data["session"],
+        sealer=data["sealer"],
+        rules=data["tip_rules"],
+        now=data["now"],
+        outbox=data["outbox"],
+    )
+    return await handler(message, data)
