@@ -178,6 +178,14 @@ class WeChatAPI:
     async def send_text(self, openid: str, content: str) -> None:
         await self.send_custom({"touser": openid, "msgtype": "text", "text": {"content": content}})
 
+    async def send_template(
+        self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None
+    ) -> None:
+        body: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
+        if url:
+            body["url"] = url
+        await self.call("POST", "/cgi-bin/message/template/send", body=body)
+
     async def download_media(self, media_id: str) -> Media:
         result = await self.call(
             "GET", "/cgi-bin/media/get", params={"media_id": media_id}, raw=True

@@ -8,7 +8,7 @@ they write (see ``handlers.common``'s held-message middleware).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,10 +29,15 @@ class Outbox:
         self._now = now
         self.ids: list[int] = []
 
-    async def text(self, openid: str, content: str) -> None:
-        row = await self._repo.add(
-            openid, kind="text", payload={"content": content}, now=self._now
-        )
+    async def text(
+        self, openid: str, content: str, *, template: dict[str, Any] | None = None
+    ) -> None:
+        """Push ``content``; ``template`` (``{"template_id", "data"}``) is the fallback used
+        when the customer-service window is closed, for service notices only."""
+        payload: dict[str, Any] = {"content": content}
+        if template:
+            payload["template"] = template
+        row = await self._repo.add(openid, kind="text", payload=payload, now=self._now)
         self.ids.append(row.id)
 
 
@@ -72,10 +77,15 @@ class Pusher:
                 continue
             try:
                 await self.api.send_custom(
-                    {"touser": row.openid, "msgtype": "text", "text": dict(row.payload)}
+                    {
+                        "touser": row.openid,
+                        "msgtype": "text",
+                        "text": {"content": row.payload["content"]},
+                    }
                 )
             except (OutsideWindow, QuotaExceeded) as exc:
                 status, errcode = "held", exc.errcode
+                await self._template(row.openid, row.payload.get("template"))
             except WeChatAPIError as exc:
                 status, errcode = "failed", exc.errcode
             loggers.push.info(
@@ -92,6 +102,16 @@ class Pusher:
                 await self._mark(row.id, status, errcode)
             statuses.append(status)
         return statuses
+
+    async def _template(self, openid: str, template: dict[str, Any] | None) -> None:
+        """Window closed: a template message tells them there is news; the full text stays
+        held for their next message."""
+        if not template:
+            return
+        try:
+            await self.api.send_template(openid, template["template_id"], template["data"])
+        except WeChatAPIError as exc:
+            loggers.push.warning("template fallback failed errcode=%s", exc.errcode)
 
     async def _mark(self, message_id: int, status: str, errcode: int | None) -> None:
         async with self.sessionmaker.begin() as session:

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot.typedefs import pipeline_key, sessionmaker_key
+from bot.typedefs import pipeline_key, sessionmaker_key, settings_key
 from handlers.tips.rules import load_rules
 from handlers.tips.service import CODE_ALPHABET, TipService
 from handlers.tips.views import export_csv, officer_detail, officer_line
@@ -225,6 +225,7 @@ async def _resolve(bot: Bot, tip: Tip, note: str) -> None:
             rules=load_rules(),
             now=fresh.updated_at,
             outbox=outbox,
+            template_id=bot.app[settings_key].tip_template_id,
         )
         await service.transition(fresh, "accepted", actor="officer:1")
         await service.transition(fresh, "resolved", actor="officer:1", note=note)
@@ -283,3 +284,42 @@ async def test_daily_limit(start_bot: StartBot) -> None:
     assert "上限" in refused
     assert await count(bot, DialogState) == 0
     assert await count(bot, Tip) == load_rules().tips_per_day
+
+
+async def test_template_message_when_the_window_is_closed(
+    start_bot: StartBot, platform: FakeWeChat, clock: FakeClock
+) -> None:
+    template_id = platform.add_template(
+        "举报进展通知",
+        "{{first.DATA}}\n编号：{{keyword1.DATA}}\n状态：{{keyword2.DATA}}\n{{remark.DATA}}",
+    )
+    bot = await start_bot(tip_template_id=template_id)
+    me = "o-template"
+    await bot.sender.subscribe(me)
+    tip = await _file_tip(bot, me, anonymous=True)
+    clock.advance(49 * 3600)
+    await _resolve(bot, tip, "已处理")
+    templates = [m for m in platform.inbox(me) if m["channel"] == "template"]
+    assert len(templates) == 2  # accepted, resolved
+    assert tip.code in str(templates[-1]["content"]) and "已办结" in str(templates[-1]["content"])
+    shown = await say(bot, me, "你好")
+    assert "处理结果" not in shown and "说明：已处理" in shown
+
+
+async def test_voice_description_and_unsubscribe_unlinks(bot: Bot) -> None:
+    me = "o-voice"
+    await say(bot, me, "举报")
+    await say(bot, me, "3")
+    answer = await bot.sender.voice(me, b"#!AMR\n\x00\x01", recognition="邻居装修天天吵")
+    assert "地点" in answer.reply.content
+    for text in ("跳过", "完成", "2", "1"):
+        await say(bot, me, text)
+    [tip] = await tips(bot)
+    assert tip.description == "邻居装修天天吵" and tip.reporter_openid == me
+    async with bot.app[sessionmaker_key]() as session:
+        [voice] = (await session.execute(select(TipMedia))).scalars().all()
+    assert (voice.kind, voice.tip_id, voice.data) == ("voice", tip.id, b"#!AMR\n\x00\x01")
+
+    await bot.sender.unsubscribe(me)
+    [kept] = await tips(bot)  # police records stay…
+    assert (kept.reporter_openid, kept.reporter_sealed, kept.reporter_lookup) == (None, None, None)

@@ -83,8 +83,10 @@ class TipService:
         rules: TipRules,
         now: datetime,
         outbox: Outbox | None = None,
+        template_id: str = "",
     ) -> None:
         self.session = session
+        self.template_id = template_id
         self.repo = TipRepo(session)
         self.media = MediaRepo(session)
         self.sealer = sealer
@@ -267,7 +269,18 @@ class TipService:
             lines.append(_("说明：{note}").format(note=note))
         if tip.status == "resolved":
             lines.append(_("请评价本次处理：回复 1 满意，2 基本满意，3 不满意。"))
-        await self.outbox.text(openid, "\n".join(lines))
+        template = None
+        if self.template_id:
+            template = {
+                "template_id": self.template_id,
+                "data": {
+                    "first": {"value": _("您的举报有新进展")},
+                    "keyword1": {"value": tip.code},
+                    "keyword2": {"value": _(STATUS_NAMES[tip.status])},
+                    "remark": {"value": _("请回复任意消息查看详情。")},
+                },
+            }
+        await self.outbox.text(openid, "\n".join(lines), template=template)
 
     async def rate(self, tip: Tip, rating: str) -> None:
         tip.satisfaction = rating
@@ -282,5 +295,6 @@ async def provide(handler: Next, message: Message, data: Data) -> Result:
         rules=data["tip_rules"],
         now=data["now"],
         outbox=data["outbox"],
+        template_id=data["settings"].tip_template_id,
     )
     return await handler(message, data)
