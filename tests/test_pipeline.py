@@ -219,3 +219,32 @@ async def test_health_and_metrics(bot: Bot) -> None:
 async def test_account_id_is_used_for_replies(bot: Bot) -> None:
     answer = await bot.sender.text("o-acc", "你好")
     assert f"<FromUserName><![CDATA[{ORIGINAL_ID}]]></FromUserName>" in answer.reply.xml
+
+
+async def test_community_and_enrolment_scenes(bot: Bot, clock: FakeClock) -> None:
+    from datetime import UTC, datetime
+
+    from storage.users import CommunityRepo, EnrolmentRepo
+
+    now = datetime.fromtimestamp(clock(), tz=UTC)
+    async with bot.app[sessionmaker_key].begin() as session:
+        xinhua = await CommunityRepo(session).create(code="xinhua", name="新华社区", now=now)
+        await EnrolmentRepo(session).create(
+            code="P1",
+            role="patrol",
+            community_id=xinhua.id,
+            now=now,
+            expires_at=now + timedelta(days=1),
+        )
+    joined = await bot.sender.subscribe("o-scene", "c:xinhua")
+    assert "已加入社区：新华社区。" in joined.reply.content
+    # Already following: scanning another code acts on it without the welcome.
+    enrolled = await bot.sender.scan("o-scene", "e:P1")
+    assert enrolled.reply.content == "登记成功，您的身份是：红袖标巡防队员。"
+    again = await bot.sender.scan("o-other", "e:P1")  # one-time code
+    assert "已被使用" in again.reply.content
+    gone = await bot.sender.scan("o-other", "c:nowhere")
+    assert "不存在" in gone.reply.content
+    async with bot.app[sessionmaker_key]() as session:
+        user = await session.get(User, "o-scene")
+    assert user is not None and (user.role, user.community_id) == ("patrol", xinhua.id)
