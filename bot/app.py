@@ -32,6 +32,7 @@ from bot.typedefs import (
     sessionmaker_key,
     settings_key,
 )
+from handlers.inquiries.matcher import default_matcher
 from handlers.tips.privacy import Sealer
 from handlers.tips.rules import load_rules
 from storage import migrate
@@ -94,6 +95,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
             "pusher": pusher,
             "sealer": Sealer(settings.seal_key.get_secret_value()),
             "tip_rules": load_rules(),
+            "matcher": default_matcher(),  # loads jieba's dictionary now, not on a request
         },
     )
     app[api_key], app[pusher_key], app[pipeline_key] = api, pusher, pipeline

@@ -40,6 +40,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     the demo plug flows in this way).
     """
     from handlers import common
+    from handlers.inquiries import router as inquiries
     from handlers.tips import emergency, followup, report, service
 
     # Order matters: the user is needed to pick the language and role, the dialog to route
@@ -62,5 +63,6 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
         common.lifecycle,
         report.router,
         followup.router,
+        inquiries.router,  # free text nobody else took is a question for the knowledge base
     )
     return dispatcher

@@ -14,6 +14,7 @@ from bot.message import Message
 from bot.router import Router
 from handlers.scenes import apply_scene
 from handlers.tips.privacy import Sealer
+from storage.inquiries import InquiryRepo
 from storage.models import User
 from storage.tips import TipRepo
 from storage.users import UserRepo
@@ -28,6 +29,8 @@ def help_text() -> str:
         "· 举报 —— 提交违法犯罪线索（可匿名）\n"
         "· 我的举报 —— 查看举报进展\n"
         "· 查询 编号 / 补充 编号 —— 查询或补充某条举报\n"
+        "· 直接输入要办的事 —— 如：身份证到期怎么换\n"
+        "· 我的社区、语言 —— 加入社区、切换语言\n"
         "任何时候回复：\n"
         "· 取消 —— 结束当前操作\n"
         "· 返回 —— 回到上一步\n"
@@ -87,6 +90,7 @@ async def scan(message: Message, user: User, session: AsyncSession, now: datetim
 async def unsubscribe(message: Message, session: AsyncSession, sealer: Sealer) -> None:
     # The platform asks that a leaving user's data be deleted; police records stay, unlinked.
     await TipRepo(session).forget_reporter(message.openid, sealer.lookup(message.openid))
+    await InquiryRepo(session).forget_user(message.openid)
     await UserRepo(session).forget(message.openid)
 
 

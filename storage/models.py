@@ -50,6 +50,10 @@ class Community(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(64))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    area: Mapped[str | None] = mapped_column(String(64))  # 街道/乡镇 or police grid
+    # The account's user tag for this community, created on first use (≤ 100 per account).
+    tag_id: Mapped[int | None]
     created_at: Mapped[datetime]
 
 
@@ -223,3 +227,40 @@ class OfficerAlert(Base):
     kind: Mapped[str] = mapped_column(String(16))  # emergency | red | fraud
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class UnansweredQuestion(Base):
+    """A question the knowledge base could not answer: the staff's to-do list for the FAQ."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    normalized: Mapped[str] = mapped_column(String(200), unique=True)
+    example: Mapped[str] = mapped_column(Text)
+    asked: Mapped[int] = mapped_column(Integer, default=1)
+    first_asked_at: Mapped[datetime]
+    last_asked_at: Mapped[datetime]
+
+
+class Handoff(Base):
+    """A question handed to the officers (人工): their queue, answered in the officer issue."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str | None] = mapped_column(String(64), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+
+
+class Reminder(Base):
+    """A checklist reminder for the day before a planned visit to the station."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    openid: Mapped[str | None] = mapped_column(String(64), index=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,132 @@
+"""The knowledge base (``faq.yaml``): entries staff can edit without touching code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KB_FILE = Path(__file__).resolve().parent / "faq.yaml"
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    next: str | None
+    materials: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Node:
+    ask: str
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """A short decision dialog that ends with the exact materials for the resident's case."""
+
+    start: str
+    nodes: dict[str, Node]
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    category: str
+    questions: tuple[str, ...]
+    synonyms: tuple[str, ...]
+    answer: str
+    materials: tuple[str, ...]
+    where: str | None
+    when: str | None
+    fee: str | None
+    time_limit: str | None
+    online: bool
+    one_id: bool
+    dialog: Checklist | None
+
+    @property
+    def title(self) -> str:
+        return self.questions[0]
+
+
+def _checklist(entry_id: str, raw: dict[str, Any] | None) -> Checklist | None:
+    if not raw:
+        return None
+    nodes = {
+        name: Node(
+            ask=str(node["ask"]),
+            options=tuple(
+                Option(
+                    label=str(o["label"]),
+                    next=o.get("next"),
+                    materials=tuple(str(m) for m in o.get("materials") or ()),
+                )
+                for o in node["options"]
+            ),
+        )
+        for name, node in raw["nodes"].items()
+    }
+    for name, node in nodes.items():
+        for option in node.options:
+            if (option.next is None) == (not option.materials):
+                msg = f"{entry_id}.{name}: option {option.label!r} needs next xor materials"
+                raise ValueError(msg)
+            if option.next is not None and option.next not in nodes:
+                msg = f"{entry_id}.{name}: option {option.label!r} leads to unknown node"
+                raise ValueError(msg)
+    if raw["start"] not in nodes:
+        msg = f"{entry_id}: dialog start {raw['start']!r} is not a node"
+        raise ValueError(msg)
+    return Checklist(start=str(raw["start"]), nodes=nodes)
+
+
+def _entry(raw: dict[str, Any]) -> Entry:
+    def texts(key: str) -> tuple[str, ...]:
+        return tuple(str(v) for v in raw.get(key) or ())
+
+    def optional(key: str) -> str | None:
+        value = raw.get(key)
+        return None if value is None else str(value)
+
+    return Entry(
+        id=str(raw["id"]),
+        category=str(raw["category"]),
+        questions=texts("questions"),
+        synonyms=texts("synonyms"),
+        answer=str(raw["answer"]),
+        materials=texts("materials"),
+        where=optional("where"),
+        when=optional("when"),
+        fee=optional("fee"),
+        time_limit=optional("time_limit"),
+        online=bool(raw.get("online")),
+        one_id=bool(raw.get("one_id")),
+        dialog=_checklist(str(raw["id"]), raw.get("dialog")),
+    )
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    entries: tuple[Entry, ...]
+
+    def get(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+
+@cache
+def load_kb(path: Path = KB_FILE) -> KnowledgeBase:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entries = tuple(_entry(e) for e in raw["entries"])
+    ids = [e.id for e in entries]
+    if len(ids) != len(set(ids)):
+        msg = f"{path}: duplicate entry ids"
+        raise ValueError(msg)
+    if any(not e.questions for e in entries):
+        msg = f"{path}: every entry needs at least one question"
+        raise ValueError(msg)
+    return KnowledgeBase(entries)

@@ -1,0 +1,77 @@
+"""Unanswered questions, handoffs to officers, and visit reminders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Handoff, Reminder, UnansweredQuestion
+
+
+class InquiryRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def unanswered(self, normalized: str, example: str, now: datetime) -> None:
+        key = normalized[:200]
+        stmt = select(UnansweredQuestion).where(UnansweredQuestion.normalized == key)
+        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            self.session.add(
+                UnansweredQuestion(
+                    normalized=key, example=example[:500], first_asked_at=now, last_asked_at=now
+                )
+            )
+        else:
+            row.asked += 1
+            row.last_asked_at = now
+
+    async def gaps(self, limit: int = 20) -> list[UnansweredQuestion]:
+        stmt = (
+            select(UnansweredQuestion)
+            .order_by(UnansweredQuestion.asked.desc(), UnansweredQuestion.last_asked_at.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def hand_off(self, openid: str, question: str, now: datetime) -> Handoff:
+        row = Handoff(openid=openid, question=question[:1000], created_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def remind(self, openid: str, due_at: datetime, text: str) -> Reminder:
+        row = Reminder(openid=openid, due_at=due_at, text=text)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def due(self, now: datetime, limit: int = 100) -> list[Reminder]:
+        stmt = (
+            select(Reminder)
+            .where(
+                Reminder.sent_at.is_(None), Reminder.due_at <= now, Reminder.openid.is_not(None)
+            )
+            .order_by(Reminder.due_at)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def mark_sent(self, reminder_id: int, now: datetime) -> bool:
+        """Claim a reminder for sending; False when another process already did."""
+        result = await self.session.execute(
+            update(Reminder)
+            .where(Reminder.id == reminder_id, Reminder.sent_at.is_(None))
+            .values(sent_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def forget_user(self, openid: str) -> None:
+        await self.session.execute(
+            update(Handoff).where(Handoff.openid == openid).values(openid=None)
+        )
+        await self.session.execute(
+            update(Reminder).where(Reminder.openid == openid).values(openid=None)
+        )
