@@ -33,6 +33,7 @@ from bot.typedefs import (
     settings_key,
 )
 from handlers.inquiries.matcher import default_matcher
+from handlers.inquiries.reminders import send_due
 from handlers.tips.privacy import Sealer
 from handlers.tips.rules import load_rules
 from storage import migrate
@@ -100,9 +101,23 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     )
     app[api_key], app[pusher_key], app[pipeline_key] = api, pusher, pipeline
     recovery = asyncio.create_task(pipeline.recover(), name="recover-deliveries")
+    reminders = asyncio.create_task(_remind_forever(app), name="reminders")
     yield
-    await recovery
+    reminders.cancel()
+    await asyncio.gather(recovery, reminders, return_exceptions=True)
     await pipeline.close()
+
+
+async def _remind_forever(app: web.Application) -> None:
+    """Visit reminders, checked every minute (moves into the scheduler with issue 6)."""
+    while True:
+        try:
+            await send_due(
+                sessionmaker=app[sessionmaker_key], pusher=app[pusher_key], clock=app[clock_key]
+            )
+        except Exception:
+            log.exception("sending reminders failed")
+        await asyncio.sleep(60)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -53,6 +53,13 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(script=args.script, database=args.database)
 
 
+def _admin(args: argparse.Namespace) -> int:
+    settings = Settings()
+    loggers.configure("WARNING")
+    print(asyncio.run(args.admin(settings, args)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pingan", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,6 +73,35 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations")
     upgrade.set_defaults(run=_db)
+
+    from bot import admin
+
+    menu = commands.add_parser("menu", help="the account's custom menu")
+    menu_commands = menu.add_subparsers(dest="menu_command", required=True)
+    push = menu_commands.add_parser("push", help="push handlers/menu.yaml to WeChat")
+    push.set_defaults(run=_admin, admin=admin.menu_push)
+
+    community = commands.add_parser("community", help="communities (社区/村)")
+    community_commands = community.add_subparsers(dest="community_command", required=True)
+    add = community_commands.add_parser("add", help="add a community")
+    add.add_argument("code", help="short latin code used in QR scenes, e.g. xinhua")
+    add.add_argument("name", help="the name residents know, e.g. 新华社区")
+    add.add_argument("--alias", action="append", help="another name (repeatable)")
+    add.add_argument("--area", help="street, township or police grid")
+    add.set_defaults(run=_admin, admin=admin.community_add)
+    listing = community_commands.add_parser("list", help="list communities")
+    listing.set_defaults(run=_admin, admin=admin.community_list)
+    qr = community_commands.add_parser("qr", help="make a QR code that joins the community")
+    qr.add_argument("code")
+    qr.add_argument("--days", type=int, default=30, help="temporary code lifetime (≤ 30)")
+    qr.add_argument("--permanent", action="store_true", help="a permanent code instead")
+    qr.set_defaults(run=_admin, admin=admin.community_qr)
+
+    faq = commands.add_parser("faq", help="the knowledge base")
+    faq_commands = faq.add_subparsers(dest="faq_command", required=True)
+    gaps = faq_commands.add_parser("gaps", help="most asked questions without an answer")
+    gaps.add_argument("--limit", type=int, default=20)
+    gaps.set_defaults(run=_admin, admin=admin.faq_gaps)
 
     demo = commands.add_parser("demo", help="bot + fake WeChat platform + a terminal chat")
     demo.add_argument("--script", help="play a transcript file instead of chatting")

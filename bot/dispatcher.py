@@ -39,7 +39,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     ``extra`` routers go after the universal words and before everything else (tests and
     the demo plug flows in this way).
     """
-    from handlers import common
+    from handlers import common, community, language
     from handlers.inquiries import router as inquiries
     from handlers.tips import emergency, followup, report, service
 
@@ -63,6 +63,8 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
         common.lifecycle,
         report.router,
         followup.router,
+        community.router,
+        language.router,
         inquiries.router,  # free text nobody else took is a question for the knowledge base
     )
     return dispatcher

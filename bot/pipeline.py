@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -165,6 +166,7 @@ class Pipeline:
 
     async def _run(self, message: Message, key: str) -> tuple[str | None, str, list[int]]:
         media = await self._fetch_media(message)
+        after_commit: list[Callable[[], Awaitable[None]]] = []
         lock = self._user_locks.get(message.openid)
         if lock is None:
             lock = self._user_locks[message.openid] = asyncio.Lock()
@@ -181,10 +183,17 @@ class Pipeline:
                 "clock": self.clock,
                 "outbox": outbox,
                 "media": media,
+                "sessionmaker": self.sessionmaker,
+                "after_commit": after_commit,
             }
             text = await self.dispatcher.feed(message, data)
             xml = self._render(message, text) if text else ""
             await DeliveryRepo(session).finish(key, status="done", reply=xml, now=utc(self.clock))
+        for effect in after_commit:  # calls to WeChat the update asked for, now it is stored
+            try:
+                await effect()
+            except Exception:
+                log.exception("after-commit effect failed key=%s", key[:12])
         return text, xml, outbox.ids
 
     async def recover(self) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialog import DialogContext, StatesGroup
-from bot.filters import Event, Keyword
+from bot.filters import Event, Keyword, MenuKey
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router
@@ -60,6 +60,7 @@ async def back(dialog: DialogContext, **data: Any) -> str:
     return previous.prompt_text(dialog.data) or _("已返回上一步。")
 
 
+@universal.message(MenuKey("HELP"))
 @universal.message(Keyword("帮助", "help", "?", "？"))
 async def help_(dialog: DialogContext) -> str:
     current = dialog.current
@@ -70,20 +71,24 @@ async def help_(dialog: DialogContext) -> str:
 
 
 @lifecycle.message(Event("subscribe"))
-async def subscribe(message: Message, user: User, session: AsyncSession, now: datetime) -> str:
+async def subscribe(
+    message: Message, user: User, session: AsyncSession, now: datetime, **data: Any
+) -> str:
     parts = [_("您好，欢迎关注平安助手！") + "\n" + help_text()]
     if message.scene:
-        note = await apply_scene(message.scene, user=user, session=session, now=now)
+        note = await apply_scene(message.scene, user=user, session=session, now=now, data=data)
         if note:
             parts.append(note)
     return "\n\n".join(parts)
 
 
 @lifecycle.message(Event("scan"))
-async def scan(message: Message, user: User, session: AsyncSession, now: datetime) -> str | None:
+async def scan(
+    message: Message, user: User, session: AsyncSession, now: datetime, **data: Any
+) -> str | None:
     if not message.scene:
         return None
-    return await apply_scene(message.scene, user=user, session=session, now=now)
+    return await apply_scene(message.scene, user=user, session=session, now=now, data=data)
 
 
 @lifecycle.message(Event("unsubscribe"))

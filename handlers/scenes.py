@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import _
+from handlers.community import join_by_scene
 from storage.models import User
 from storage.users import CommunityRepo, EnrolmentRepo
 
@@ -25,14 +27,14 @@ def enrolment_scene(code: str) -> str:
 
 
 async def apply_scene(
-    scene: str, *, user: User, session: AsyncSession, now: datetime
+    scene: str, *, user: User, session: AsyncSession, now: datetime, data: dict[str, Any]
 ) -> str | None:
     """Act on a scanned scene; returns what to tell the user, None for unknown scenes."""
     if scene.startswith(COMMUNITY):
         community = await CommunityRepo(session).by_code(scene.removeprefix(COMMUNITY))
         if community is None:
             return _("这个二维码对应的社区已不存在，请联系社区民警。")
-        user.community_id = community.id
+        await join_by_scene(community, user=user, data=data)
         return _("已加入社区：{name}。").format(name=community.name)
     if scene.startswith(ENROLMENT):
         code = await EnrolmentRepo(session).redeem(

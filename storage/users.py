@@ -51,11 +51,26 @@ class CommunityRepo:
         stmt = select(Community).where(Community.code == code)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def all(self) -> list[Community]:
+        return list(
+            (await self.session.execute(select(Community).order_by(Community.id))).scalars()
+        )
+
     async def by_id(self, community_id: int) -> Community | None:
         return await self.session.get(Community, community_id)
 
-    async def create(self, *, code: str, name: str, now: datetime) -> Community:
-        community = Community(code=code, name=name, created_at=now)
+    async def create(
+        self,
+        *,
+        code: str,
+        name: str,
+        now: datetime,
+        aliases: list[str] | None = None,
+        area: str | None = None,
+    ) -> Community:
+        community = Community(
+            code=code, name=name, aliases=aliases or [], area=area, created_at=now
+        )
         self.session.add(community)
         await self.session.flush()
         return community

@@ -1,0 +1,93 @@
+"""Station staff's commands: `pingan menu push`, `pingan community …`, `pingan faq gaps`.
+
+Each opens the store and, when it needs one, a WeChat API gateway (sharing the service's
+access_token through the store), does one thing, and prints the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import aiohttp
+
+from bot.api import WeChatAPI
+from bot.config import Settings
+from handlers.menu import load_menu
+from handlers.scenes import community_scene
+from storage.clock import system_clock, utc
+from storage.db import Database, open_database
+from storage.inquiries import InquiryRepo
+from storage.users import CommunityRepo
+
+SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket="
+
+
+@asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[tuple[Database, WeChatAPI]]:
+    database = open_database(settings.database_url)
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield (
+                database,
+                WeChatAPI(
+                    http=http,
+                    base=settings.wechat_api_base,
+                    appid=settings.wechat_appid,
+                    secret=settings.wechat_secret.get_secret_value(),
+                    sessionmaker=database.sessionmaker,
+                    clock=system_clock,
+                    timeout=settings.api_timeout,
+                ),
+            )
+    finally:
+        await database.dispose()
+
+
+async def menu_push(settings: Settings, args: argparse.Namespace) -> str:
+    async with opened(settings) as (_, api):
+        await api.create_menu(load_menu())
+    return "menu pushed"
+
+
+async def community_add(settings: Settings, args: argparse.Namespace) -> str:
+    async with opened(settings) as (database, _), database.sessionmaker.begin() as session:
+        repo = CommunityRepo(session)
+        if await repo.by_code(args.code):
+            return f"community {args.code} exists already"
+        await repo.create(
+            code=args.code,
+            name=args.name,
+            aliases=list(args.alias or []),
+            area=args.area,
+            now=utc(system_clock),
+        )
+    return f"community {args.code} ({args.name}) added"
+
+
+async def community_list(settings: Settings, args: argparse.Namespace) -> str:
+    async with opened(settings) as (database, _), database.reader() as session:
+        rows = await CommunityRepo(session).all()
+    lines = [f"{c.code}\t{c.name}\ttag={c.tag_id or '-'}\t{' '.join(c.aliases)}" for c in rows]
+    return "\n".join(lines) or "no communities yet: pingan community add CODE NAME"
+
+
+async def community_qr(settings: Settings, args: argparse.Namespace) -> str:
+    async with opened(settings) as (database, api):
+        async with database.reader() as session:
+            community = await CommunityRepo(session).by_code(args.code)
+        if community is None:
+            return f"no community {args.code}"
+        expire = None if args.permanent else int(timedelta(days=args.days).total_seconds())
+        qr = await api.create_qrcode(community_scene(community.code), expire_seconds=expire)
+    life = "permanent" if qr.expire_seconds is None else f"valid {qr.expire_seconds // 86400} days"
+    return f"{community.name}: {SHOW_QR}{qr.ticket}\n({life}; scene {community_scene(args.code)})"
+
+
+async def faq_gaps(settings: Settings, args: argparse.Namespace) -> str:
+    async with opened(settings) as (database, _), database.reader() as session:
+        rows = await InquiryRepo(session).gaps(args.limit)
+    lines = [f"{row.asked:5}  {row.example}" for row in rows]
+    return "\n".join(["asked  question (most asked first)", *lines]) if rows else "no gaps"
