@@ -29,15 +29,15 @@ from __future__ import annotations
 
 import ast
 import gettext
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextvars import ContextVar
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import yaml
-from babel.messages.extract import extract_python as _babel_extract_python
+from babel.messages import extract as babel_extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -72,7 +72,7 @@ def language_name(code: str) -> str:
 
 
 def _resolve(language: str) -> str | None:
-    """The catalog to use for a code: exact, then ``zh-CN`` → ``zh_CN``, then ``en_US`` → ``en``."""
+    """The catalog for a code: exact, then ``zh-CN`` → ``zh_CN``, then ``en_US`` → ``en``."""
     available = _available()
     code = language.strip().replace("-", "_")
     for candidate in (language, code, code.split("_", 1)[0]):
@@ -117,32 +117,36 @@ def N_(message: str) -> str:
 
 # -- Extraction helpers for pybabel, named in babel.cfg --------------------------------------
 
+# What an extraction method yields: (lineno, funcname, message(s), comments).
 _ExtractResult = tuple[int, str | None, str | list[str], list[str]]
+# Babel's own annotation of extract_python names a different tuple than it yields.
+_babel_python = cast(Callable[..., Iterable[_ExtractResult]], babel_extract.extract_python)
 
 
 def extract_python(
     fileobj: IO[bytes],
-    keywords: Mapping[str, Any] | Collection[str],
+    keywords: Collection[str],
     comment_tags: Collection[str],
     options: dict[str, Any],
 ) -> Iterator[_ExtractResult]:
     """Babel's Python extraction, plus the strings of the module constants named in the
     ``constants`` option (a str, or a dict/list/tuple of them, translated later via ``_(…)``)."""
     source = fileobj.read()
-    yield from _babel_extract_python(BytesIO(source), keywords, comment_tags, options)
+    yield from _babel_python(BytesIO(source), keywords, comment_tags, options)
     names = set(str(options.get("constants", "")).split())
     if not names:
         return
     found: set[str] = set()
     for node in ast.parse(source).body:
-        targets = node.targets if isinstance(node, ast.Assign) else []
-        if isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets = [node.target]
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
         for target in targets:
             if isinstance(target, ast.Name) and target.id in names:
                 found.add(target.id)
-                value = node.value
-                assert value is not None
                 for lineno, text in _constant_strings(value):
                     yield lineno, None, text, [target.id]
     if missing := names - found:
@@ -164,27 +168,29 @@ def _constant_strings(node: ast.expr) -> Iterator[tuple[int, str]]:
 
 def extract_yaml(
     fileobj: IO[bytes],
-    keywords: Mapping[str, Any] | Collection[str],
+    keywords: Collection[str],
     comment_tags: Collection[str],
     options: dict[str, Any],
 ) -> Iterator[_ExtractResult]:
     """The scalar values under the mapping keys named in the ``keys`` option, anywhere in a
-    YAML file (e.g. ``keys = name`` for the tip categories of ``tips.yaml``)."""
+    YAML file (e.g. ``keys = name`` for the tip categories of ``tips.yaml``); the optional
+    ``comment`` option is passed on to the translators."""
     keys = set(str(options.get("keys", "")).split())
+    comment = str(options.get("comment", "")).strip()
     root = yaml.compose(fileobj.read().decode("utf-8"))
-    stack = [root] if root is not None else []
-    while stack:
-        node = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if (
-                    isinstance(key, yaml.ScalarNode)
-                    and key.value in keys
-                    and isinstance(value, yaml.ScalarNode)
-                    and value.value
-                ):
-                    yield value.start_mark.line + 1, None, str(value.value), [str(key.value)]
-                else:
-                    stack.append(value)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+    if root is not None:
+        for lineno, funcname, text, _comments in _yaml_strings(root, keys):
+            yield lineno, funcname, text, [comment] if comment else []
+
+
+def _yaml_strings(node: yaml.Node, keys: set[str]) -> Iterator[_ExtractResult]:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value in keys:
+                if isinstance(value, yaml.ScalarNode) and value.value:
+                    yield value.start_mark.line + 1, None, str(value.value), []
+            else:
+                yield from _yaml_strings(value, keys)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _yaml_strings(item, keys)
