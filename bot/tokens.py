@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,7 +41,7 @@ class TokenManager:
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._token = ""
-        self._expires_at = datetime.min.replace(tzinfo=utc(clock).tzinfo)
+        self._expires_at = datetime.min.replace(tzinfo=UTC)
         self._lock = asyncio.Lock()
         self.fetches = 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,24 +70,30 @@ async def help_(dialog: DialogContext) -> str:
 
 
 @lifecycle.message(Event("subscribe"))
-async def subscribe(
-    message: Message, user: User, session: AsyncSession, now: datetime, **data: Any
-) -> str:
+async def subscribe(message: Message, user: User, **data: Any) -> str:
     parts = [_("您好，欢迎关注平安助手！") + "\n" + help_text()]
     if message.scene:
-        note = await apply_scene(message.scene, user=user, session=session, now=now, data=data)
+        note = await _scene(message.scene, user, data)
         if note:
             parts.append(note)
     return "\n\n".join(parts)
 
 
 @lifecycle.message(Event("scan"))
-async def scan(
-    message: Message, user: User, session: AsyncSession, now: datetime, **data: Any
-) -> str | None:
-    if not message.scene:
-        return None
-    return await apply_scene(message.scene, user=user, session=session, now=now, data=data)
+async def scan(message: Message, user: User, **data: Any) -> str | None:
+    return await _scene(message.scene, user, data) if message.scene else None
+
+
+async def _scene(scene: str, user: User, data: dict[str, Any]) -> str | None:
+    return await apply_scene(
+        scene,
+        user=user,
+        session=data["session"],
+        now=data["now"],
+        api=data["api"],
+        sessionmaker=data["sessionmaker"],
+        after_commit=data["after_commit"],
+    )
 
 
 @lifecycle.message(Event("unsubscribe"))

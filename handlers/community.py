@@ -135,27 +135,3 @@ async def choose_community(
         new=community.id,
     )
     return _("已加入社区：{name}。").format(name=community.name)
-
-
-async def join_by_scene(
-    community: Community,
-    *,
-    user: User,
-    data: dict[str, object],
-) -> None:
-    """A scanned community QR code: same tag move as choosing in 我的社区."""
-    old, user.community_id = user.community_id, community.id
-    api, sessionmaker, after_commit = (
-        data.get("api"),
-        data.get("sessionmaker"),
-        data.get("after_commit"),
-    )
-    if isinstance(api, WeChatAPI) and isinstance(after_commit, list) and sessionmaker:
-        retag_later(
-            after_commit,
-            api=api,
-            sessionmaker=sessionmaker,  # type: ignore[arg-type]
-            openid=user.openid,
-            old=old,
-            new=community.id,
-        )

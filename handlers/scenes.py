@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.api import WeChatAPI
 from bot.i18n import _
-from handlers.community import join_by_scene
+from handlers.community import AfterCommit, retag_later
 from storage.models import User
 from storage.users import CommunityRepo, EnrolmentRepo
 
@@ -27,14 +27,29 @@ def enrolment_scene(code: str) -> str:
 
 
 async def apply_scene(
-    scene: str, *, user: User, session: AsyncSession, now: datetime, data: dict[str, Any]
+    scene: str,
+    *,
+    user: User,
+    session: AsyncSession,
+    now: datetime,
+    api: WeChatAPI,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    after_commit: AfterCommit,
 ) -> str | None:
     """Act on a scanned scene; returns what to tell the user, None for unknown scenes."""
     if scene.startswith(COMMUNITY):
         community = await CommunityRepo(session).by_code(scene.removeprefix(COMMUNITY))
         if community is None:
             return _("这个二维码对应的社区已不存在，请联系社区民警。")
-        await join_by_scene(community, user=user, data=data)
+        old, user.community_id = user.community_id, community.id
+        retag_later(
+            after_commit,
+            api=api,
+            sessionmaker=sessionmaker,
+            openid=user.openid,
+            old=old,
+            new=community.id,
+        )
         return _("已加入社区：{name}。").format(name=community.name)
     if scene.startswith(ENROLMENT):
         code = await EnrolmentRepo(session).redeem(

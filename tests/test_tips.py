@@ -16,6 +16,7 @@ from handlers.tips.service import CODE_ALPHABET, TipService
 from handlers.tips.views import export_csv, officer_detail, officer_line
 from simulator import FakeClock, FakeWeChat
 from storage.models import DialogState, OfficerAlert, Tip, TipEvent, TipMedia
+from storage.tips import TipRepo
 from tests.conftest import Bot
 
 StartBot = Callable[..., Awaitable[Bot]]
@@ -191,9 +192,7 @@ async def test_fraud_fast_lane(bot: Bot) -> None:
     assert await count(bot, OfficerAlert) == 1
     rules = load_rules()
     async with bot.app[sessionmaker_key]() as session:
-        events = await TipService(
-            session, sealer=None, rules=rules, now=tip.created_at
-        ).repo.events(tip.id)  # type: ignore[arg-type]
+        events = await TipRepo(session).events(tip.id)
     assert "6222021234567890123" not in officer_detail(tip, events, rules)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +15,7 @@ from bot.router import Router, SkipHandler
 from handlers.common import help_text
 from handlers.inquiries.answers import materials_list, render_choices, render_entry
 from handlers.inquiries.dates import parse_visit_day
-from handlers.inquiries.kb import Entry, Node
+from handlers.inquiries.kb import Entry, Node, load_kb
 from handlers.inquiries.matcher import Matcher, normalise
 from storage.clock import CHINA
 from storage.inquiries import InquiryRepo
@@ -25,13 +26,19 @@ router = Router("inquiries")
 REMIND_AT = time(18, 0)
 
 
-def _node_prompt(data: dict[str, object]) -> str:
-    node = data.get("_node_text")
-    return str(node) if node else ""
+def _choices_prompt(data: dict[str, Any]) -> str:
+    kb = load_kb()
+    return render_choices(e for e in map(kb.get, data.get("choices", [])) if e is not None)
+
+
+def _node_prompt(data: dict[str, Any]) -> str:
+    entry = load_kb().get(str(data.get("entry")))
+    node = entry.dialog.nodes.get(str(data.get("node"))) if entry and entry.dialog else None
+    return _node_text(node) if node else ""
 
 
 class Inquiry(StatesGroup):
-    choose = State(lambda d: str(d.get("_choices_text", "")))
+    choose = State(_choices_prompt)
     checklist = State(_node_prompt)
     visit_day = State(lambda d: _("您打算哪天去办？回复如：明天、周六、12月3日。"))
     handoff = State(lambda d: _("请输入您要咨询的问题，我们转给值班民警解答。"))
@@ -76,7 +83,7 @@ async def start_checklist(dialog: DialogContext, matcher: Matcher) -> str:
         raise SkipHandler
     node = entry.dialog.nodes[entry.dialog.start]
     dialog.set_state(Inquiry.checklist)
-    dialog.update(entry=entry.id, node=entry.dialog.start, _node_text=_node_text(node))
+    dialog.update(entry=entry.id, node=entry.dialog.start)
     return _node_text(node)
 
 
@@ -97,7 +104,7 @@ async def checklist_step(message: Message, dialog: DialogContext, matcher: Match
     if option.next is not None:
         following = entry.dialog.nodes[option.next]
         dialog.set_state(Inquiry.checklist)
-        dialog.update(node=option.next, _node_text=_node_text(following))
+        dialog.update(node=option.next)
         return _node_text(following)
     dialog.clear()
     dialog.update(last_entry=entry.id, materials=list(option.materials))
@@ -209,7 +216,7 @@ async def ask(
         dialog.clear()
         dialog.set_state(Inquiry.choose)
         text = render_choices(entries)
-        dialog.update(choices=[e.id for e in entries], _choices_text=text)
+        dialog.update(choices=[e.id for e in entries])
         return text
     await InquiryRepo(session).unanswered(normalise(message.text), message.text, now)
     dialog.clear()

@@ -51,7 +51,7 @@ def _summary(data: dict[str, Any]) -> str:
         _("已发送位置") if data.get("lat") is not None else _("未填写")
     )
     lines.append(_("地点：{place}").format(place=place))
-    lines.append(_("照片：{n} 张").format(n=len(data.get("media_ids", []))))
+    lines.append(_("照片：{n} 张").format(n=len(data.get("photo_ids", []))))
     lines.append(_("匿名：{yes}").format(yes=_("是") if data.get("anonymous") else _("否")))
     lines.append(_("回复 1 提交，回复 返回 修改，回复 取消 放弃。"))
     return "\n".join(lines)
@@ -144,7 +144,7 @@ async def describe(
             return _("语音没有收到，请再发一次，或改用文字描述。")
         if media is not None:
             stored = await tips.draft_media(message.openid, media, "voice")
-            dialog.update(media_ids=[*dialog.data.get("media_ids", []), stored.id], voice=True)
+            dialog.update(voice_id=stored.id)
     if len(text) > tip_rules.description_max_chars:
         return _("描述太长了，请精简到 {n} 字以内。").format(n=tip_rules.description_max_chars)
     if not text and message.msg_type == "text":
@@ -209,13 +209,12 @@ async def place_text(message: Message, dialog: DialogContext) -> str:
 async def photo(
     message: Message, dialog: DialogContext, tips: TipService, media: Media | None
 ) -> str:
-    media_ids = list(dialog.data.get("media_ids", []))
-    taken = len(media_ids) - (1 if dialog.data.get("voice") else 0)
-    stored = await tips.draft_photo(message.openid, media, taken=taken)
+    photo_ids = list(dialog.data.get("photo_ids", []))
+    stored = await tips.draft_photo(message.openid, media, taken=len(photo_ids))
     if isinstance(stored, str):
         return stored
-    dialog.update(media_ids=[*media_ids, stored.id])
-    return _("已收到第 {n} 张照片。继续发送，或回复 完成。").format(n=taken + 1)
+    dialog.update(photo_ids=[*photo_ids, stored.id])
+    return _("已收到第 {n} 张照片。继续发送，或回复 完成。").format(n=len(photo_ids) + 1)
 
 
 @router.message(StateIs(Report.photos), Keyword(*DONE_WORDS))
@@ -241,13 +240,16 @@ async def submit(
     draft = Draft(
         category=data["category"],
         description=data.get("description", ""),
-        voice=bool(data.get("voice")),
+        voice="voice_id" in data,
         lat=data.get("lat"),
         lng=data.get("lng"),
         address=data.get("address"),
         anonymous=bool(data.get("anonymous")),
         fraud=data.get("fraud"),
-        media_ids=tuple(data.get("media_ids", [])),
+        media_ids=(
+            *data.get("photo_ids", []),
+            *([data["voice_id"]] if "voice_id" in data else []),
+        ),
     )
     tip = await tips.submit(message.openid, draft, community_id=user.community_id)
     dialog.clear()
