@@ -248,3 +248,40 @@ async def test_community_and_enrolment_scenes(bot: Bot, clock: FakeClock) -> Non
     async with bot.app[sessionmaker_key]() as session:
         user = await session.get(User, "o-scene")
     assert user is not None and (user.role, user.community_id) == ("patrol", xinhua.id)
+
+
+async def test_delivery_left_processing_by_a_dead_process_is_recovered_once(
+    start_bot: StartBot, platform: FakeWeChat, clock: FakeClock
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.protocol import dedup_key, parse_xml, to_message
+    from storage.deliveries import DeliveryRepo
+
+    bot = await start_bot(handler_timeout=5.0)
+    payload = (
+        "<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName>"
+        "<FromUserName><![CDATA[o-crash]]></FromUserName><CreateTime>1790000000</CreateTime>"
+        "<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content>"
+        "<MsgId>777</MsgId></xml>"
+    )
+    key = dedup_key(to_message(parse_xml(payload)))
+    platform.touch("o-crash", "message")  # the user wrote: the window is open
+    async with bot.app[sessionmaker_key].begin() as session:
+        await DeliveryRepo(session).claim(
+            dedup_key=key,
+            openid="o-crash",
+            msg_type="text",
+            event=None,
+            payload=payload,
+            now=datetime.fromtimestamp(clock(), tz=UTC),
+        )
+    pipeline = bot.app[pipeline_key]
+    assert await pipeline.recover() == 0  # still within the handler timeout: not taken over
+    clock.advance(6)
+    assert await pipeline.recover() == 1
+    assert await pipeline.recover() == 0
+    assert "平安助手可以" in platform.inbox("o-crash")[-1]["content"]
+    async with bot.app[sessionmaker_key]() as session:
+        outcome = await DeliveryRepo(session).outcome(key)
+    assert outcome is not None and outcome.status == "done"
