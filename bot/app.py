@@ -101,22 +101,23 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     )
     app[api_key], app[pusher_key], app[pipeline_key] = api, pusher, pipeline
     recovery = asyncio.create_task(pipeline.recover(), name="recover-deliveries")
-    reminders = asyncio.create_task(_remind_forever(app), name="reminders")
+    housekeeping = asyncio.create_task(_housekeeping(app), name="housekeeping")
     yield
-    reminders.cancel()
-    await asyncio.gather(recovery, reminders, return_exceptions=True)
+    housekeeping.cancel()
+    await asyncio.gather(recovery, housekeeping, return_exceptions=True)
     await pipeline.close()
 
 
-async def _remind_forever(app: web.Application) -> None:
-    """Visit reminders, checked every minute (moves into the scheduler with issue 6)."""
+async def _housekeeping(app: web.Application) -> None:
+    """Every minute: due visit reminders, and pushes that never went out (moves into the
+    scheduler with issue 6)."""
+    pusher = app[pusher_key]
     while True:
         try:
-            await send_due(
-                sessionmaker=app[sessionmaker_key], pusher=app[pusher_key], clock=app[clock_key]
-            )
+            await send_due(sessionmaker=app[sessionmaker_key], pusher=pusher, clock=app[clock_key])
+            await pusher.resend_stale()
         except Exception:
-            log.exception("sending reminders failed")
+            log.exception("housekeeping failed")
         await asyncio.sleep(60)
 
 

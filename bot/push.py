@@ -7,7 +7,7 @@ they write (see ``handlers.common``'s held-message middleware).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -102,6 +102,16 @@ class Pusher:
                 await self._mark(row.id, status, errcode)
             statuses.append(status)
         return statuses
+
+    async def resend_stale(self, *, age: timedelta = timedelta(minutes=1)) -> list[str]:
+        """Send what a stopped process recorded but never sent, and retry transient failures
+        once more. Run from the housekeeping loop; a push is never sent twice at once because
+        ``flush`` only sends rows still pending."""
+        async with self.sessionmaker.begin() as session:
+            repo = OutboxRepo(session)
+            ids = await repo.stale(utc(self.clock) - age)
+            await repo.retry(ids)
+        return await self.flush(ids)
 
     async def _template(self, openid: str, template: dict[str, Any] | None) -> None:
         """Window closed: a template message tells them there is news; the full text stays

@@ -50,6 +50,29 @@ class OutboxRepo:
         )
         return list((await self.session.execute(stmt)).scalars())
 
+    async def stale(self, before: datetime, limit: int = 100) -> list[int]:
+        """Pushes recorded but never sent (the process stopped in between), or that failed on
+        the way (timeouts, 5xx: errcode -2, WeChat busy: -1) and are worth another try."""
+        stmt = (
+            select(OutboundMessage.id)
+            .where(
+                OutboundMessage.created_at < before,
+                (OutboundMessage.status == "pending")
+                | ((OutboundMessage.status == "failed") & OutboundMessage.errcode.in_((-1, -2))),
+            )
+            .order_by(OutboundMessage.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def retry(self, ids: Sequence[int]) -> None:
+        if ids:
+            await self.session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id.in_(ids), OutboundMessage.status == "failed")
+                .values(status="pending", errcode=None)
+            )
+
     async def held_for(self, openid: str) -> list[OutboundMessage]:
         stmt = (
             select(OutboundMessage)

@@ -133,3 +133,25 @@ async def test_media_tags_menu_and_qrcode(bot: Bot, platform: FakeWeChat) -> Non
     assert permanent.expire_seconds is None
     with pytest.raises(ValueError, match="64"):
         await api.create_qrcode("x" * 65)
+
+
+async def test_pushes_that_never_went_out_are_sent_later(
+    start_bot: StartBot, platform: FakeWeChat, clock: FakeClock
+) -> None:
+    from bot.push import Outbox
+    from storage.clock import utc
+
+    bot = await start_bot(api_retries=1)
+    await bot.sender.text("o-stale", "你好")
+    pusher = bot.app[pusher_key]
+    # A process recorded a push, committed, and died before sending it.
+    async with bot.app[sessionmaker_key].begin() as session:
+        await Outbox(session, utc(clock)).text("o-stale", "第一条")
+    # Another push failed on the way: WeChat busy on every try.
+    platform.fail_next("/cgi-bin/message/custom/send", errcode=-1, times=2)
+    assert await pusher.send_text("o-stale", "第二条") == "failed"
+    assert await pusher.resend_stale() == []  # too fresh: may still be in flight
+    clock.advance(120)
+    assert await pusher.resend_stale() == ["sent", "sent"]
+    assert await pusher.resend_stale() == []
+    assert [m["content"] for m in platform.inbox("o-stale")] == ["第一条", "第二条"]
