@@ -194,7 +194,20 @@ def cdata_safe(text: str) -> str:
     return _XML_ILLEGAL.sub("", text).replace("]]>", "]]]]><![CDATA[>")
 
 
+#: WeChat drops text replies longer than 2048 bytes; keep a margin for the CDATA splits.
+MAX_REPLY_BYTES = 2000
+
+
+def clip(text: str, limit: int = MAX_REPLY_BYTES) -> str:
+    """Cut text to ``limit`` UTF-8 bytes on a character boundary, marking the cut."""
+    if len(text.encode()) <= limit:
+        return text
+    marker = "…"
+    cut = text.encode()[: limit - len(marker.encode())].decode(errors="ignore")
+    return cut + marker
+
+
 def render_text_reply(*, account: str, openid: str, content: str, now: int) -> str:
-    reply = TextReply(source=account, target=openid, content=cdata_safe(content), time=now)
+    reply = TextReply(source=account, target=openid, content=cdata_safe(clip(content)), time=now)
     rendered: str = reply.render()
     return rendered

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import loggers
 from bot.errors import OutsideWindow, QuotaExceeded, WeChatAPIError
+from bot.protocol import clip
 from storage.clock import Clock, utc
 from storage.outbox import OutboxRepo
 
@@ -34,7 +35,7 @@ class Outbox:
     ) -> None:
         """Push ``content``; ``template`` (``{"template_id", "data"}``) is the fallback used
         when the customer-service window is closed, for service notices only."""
-        payload: dict[str, Any] = {"content": content}
+        payload: dict[str, Any] = {"content": clip(content)}
         if template:
             payload["template"] = template
         row = await self._repo.add(openid, kind="text", payload=payload, now=self._now)

@@ -154,3 +154,14 @@ def test_reply_stays_well_formed(text: str) -> None:
     xml = render_text_reply(account="gh_1", openid="o1", content=text, now=5)
     root = ElementTree.fromstring(xml)
     assert root.findtext("Content") == cdata_safe(text).replace("]]]]><![CDATA[>", "]]>")
+
+
+def test_long_replies_are_clipped_on_a_character_boundary() -> None:
+    from bot.protocol import MAX_REPLY_BYTES, clip
+
+    long = "警" * 1000  # 3 000 bytes
+    clipped = clip(long)
+    assert len(clipped.encode()) <= MAX_REPLY_BYTES and clipped.endswith("…")
+    assert clip("短") == "短"
+    xml = render_text_reply(account="gh", openid="o", content=long, now=1)
+    assert ElementTree.fromstring(xml).findtext("Content") == clipped

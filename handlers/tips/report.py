@@ -35,12 +35,19 @@ def _category_prompt(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _short(text: str | None, limit: int = 120) -> str:
+    """The summary echoes the description, not all of it: replies have a size limit."""
+    if not text:
+        return ""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _summary(data: dict[str, Any]) -> str:
     category = load_rules().category(data["category"])
     lines = [
         _("请核对您的举报："),
         _("类别：{name}").format(name=_(category.name) if category else data["category"]),
-        _("情况：{text}").format(text=data.get("description") or _("（语音）")),
+        _("情况：{text}").format(text=_short(data.get("description")) or _("（语音）")),
     ]
     if data.get("fraud"):
         fraud = data["fraud"]
