@@ -84,6 +84,27 @@ def retag_later(
     after_commit.append(retag)
 
 
+def join(
+    user: User,
+    community: Community,
+    *,
+    api: WeChatAPI,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    after_commit: AfterCommit,
+) -> str:
+    """Make ``community`` the user's, move their tag once the update commits, say so."""
+    old, user.community_id = user.community_id, community.id
+    retag_later(
+        after_commit,
+        api=api,
+        sessionmaker=sessionmaker,
+        openid=user.openid,
+        old=old,
+        new=community.id,
+    )
+    return _("已加入社区：{name}。").format(name=community.name)
+
+
 def _listing(communities: list[Community], current: Community | None) -> str:
     lines = [
         _("您当前的社区：{name}").format(name=current.name) if current else _("您还没有加入社区。")
@@ -125,13 +146,4 @@ async def choose_community(
     dialog.clear()
     if community is None:
         return _("这个社区已不存在，请重新选择。")
-    old, user.community_id = user.community_id, community.id
-    retag_later(
-        after_commit,
-        api=api,
-        sessionmaker=sessionmaker,
-        openid=user.openid,
-        old=old,
-        new=community.id,
-    )
-    return _("已加入社区：{name}。").format(name=community.name)
+    return join(user, community, api=api, sessionmaker=sessionmaker, after_commit=after_commit)

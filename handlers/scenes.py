@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api import WeChatAPI
 from bot.i18n import _
-from handlers.community import AfterCommit, retag_later
+from handlers.community import AfterCommit, join
 from storage.models import User
 from storage.users import CommunityRepo, EnrolmentRepo
 
@@ -41,16 +41,7 @@ async def apply_scene(
         community = await CommunityRepo(session).by_code(scene.removeprefix(COMMUNITY))
         if community is None:
             return _("这个二维码对应的社区已不存在，请联系社区民警。")
-        old, user.community_id = user.community_id, community.id
-        retag_later(
-            after_commit,
-            api=api,
-            sessionmaker=sessionmaker,
-            openid=user.openid,
-            old=old,
-            new=community.id,
-        )
-        return _("已加入社区：{name}。").format(name=community.name)
+        return join(user, community, api=api, sessionmaker=sessionmaker, after_commit=after_commit)
     if scene.startswith(ENROLMENT):
         code = await EnrolmentRepo(session).redeem(
             scene.removeprefix(ENROLMENT), openid=user.openid, now=now
