@@ -18,7 +18,7 @@ from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
 from handlers.tips.rules import TipRules
-from handlers.tips.service import OPEN, RATINGS, STATUS_NAMES, TipService
+from handlers.tips.service import OPEN, RATINGS, STATUS_NAMES, TipService, discard_drafts
 from storage.clock import CHINA
 from storage.tips import MediaRepo
 
@@ -108,14 +108,7 @@ async def supplement(
     return Supplement.collect.prompt_text(dialog.data) or ""
 
 
-async def _discard_drafts(data: dict[str, object]) -> None:
-    message = data["message"]
-    session = data["session"]
-    assert isinstance(message, Message) and isinstance(session, AsyncSession)
-    await MediaRepo(session).discard_drafts(message.openid)
-
-
-Supplement.on_abandon = _discard_drafts
+Supplement.on_abandon = discard_drafts
 
 
 @router.message(StateIs(Supplement.collect), MsgType("image"))

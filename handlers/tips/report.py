@@ -17,9 +17,8 @@ from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
 from handlers.tips.rules import TipRules, load_rules
-from handlers.tips.service import Draft, TipService
+from handlers.tips.service import Draft, TipService, discard_drafts
 from storage.models import User
-from storage.tips import MediaRepo
 
 router = Router("tips-report")
 
@@ -90,11 +89,7 @@ class Report(StatesGroup):
     confirm = State(_summary)
 
 
-async def _discard_drafts(data: dict[str, Any]) -> None:
-    await MediaRepo(data["session"]).discard_drafts(data["message"].openid)
-
-
-Report.on_abandon = _discard_drafts
+Report.on_abandon = discard_drafts
 
 
 def _ask(dialog: DialogContext, state: State) -> str:
@@ -115,7 +110,6 @@ async def start(
             "您今天的举报次数已达上限（{n} 次），请明天再试。\n紧急情况请直接拨打 110。"
         ).format(n=tips.rules.tips_per_day)
     await StatesGroup.abandon(dialog.state, {"session": session, "message": message})
-    await MediaRepo(session).discard_drafts(message.openid)
     dialog.clear()
     return _("感谢您协助公安机关！紧急情况请直接拨打 110。") + "\n" + _ask(dialog, Report.category)
 
@@ -241,7 +235,7 @@ async def submit(
 ) -> str:
     data = dialog.data
     if await tips.tips_today(message.openid) >= tips.rules.tips_per_day:
-        await _discard_drafts({"session": session, "message": message})
+        await discard_drafts({"session": session, "message": message})
         dialog.clear()
         return _("您今天的举报次数已达上限，本次内容未保存。紧急情况请拨打 110。")
     draft = Draft(

@@ -287,6 +287,11 @@ class TipService:
         await self._log(tip, "reporter", "rating", None, rating, None)
 
 
+async def discard_drafts(data: dict[str, Any]) -> None:
+    """``on_abandon`` of the tip dialogs: a cancelled report or supplement keeps no photos."""
+    await MediaRepo(data["session"]).discard_drafts(data["message"].openid)
+
+
 async def provide(handler: Next, message: Message, data: Data) -> Result:
     """Middleware: hand every handler of the update one ``tips`` service."""
     data["tips"] = TipService(
