@@ -14,6 +14,9 @@ from bot import webhook
 from bot.api import WeChatAPI
 from bot.config import Settings
 from bot.dispatcher import Dispatcher, create_dispatcher
+from bot.keys import Keys
+from bot.liveness import liveness_for
+from bot.media import MediaFetcher
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.protocol import SafeMode
@@ -24,6 +27,7 @@ from bot.typedefs import (
     dispatcher_key,
     engine_key,
     http_key,
+    keys_key,
     metrics_key,
     pipeline_key,
     pusher_key,
@@ -34,11 +38,11 @@ from bot.typedefs import (
 )
 from handlers.inquiries.matcher import default_matcher
 from handlers.inquiries.reminders import send_due
-from handlers.tips.privacy import Sealer
 from handlers.tips.rules import load_rules
 from storage import migrate
-from storage.clock import Clock, system_clock
+from storage.clock import Clock, system_clock, utc
 from storage.db import is_sqlite, open_database
+from storage.keychecks import verify_store_key
 
 log = logging.getLogger("pingan.app")
 
@@ -49,6 +53,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     if is_sqlite(settings.database_url) and await migrate.is_fresh(database.engine):
         log.info("fresh SQLite database: applying migrations")
         await migrate.upgrade(database.engine)
+    # A key that cannot read this store would silently cut every reporter off: stop here.
+    await verify_store_key(database.sessionmaker, app[keys_key], utc(app[clock_key]))
     app[engine_key] = database.engine
     app[sessionmaker_key] = database.sessionmaker
     app[reader_key] = database.reader
@@ -77,35 +83,49 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         backoff=settings.api_backoff,
         metrics=app[metrics_key],
     )
+    keys = app[keys_key]
     pusher = Pusher(
         api=api,
         sessionmaker=app[sessionmaker_key],
         clock=clock,
-        log_salt=settings.log_salt.get_secret_value(),
+        log_salt=settings.log_salt.get_secret_value() or keys.log_salt,
+        metrics=app[metrics_key],
+        retry_base=settings.push_retry_base,
+        retry_cap=settings.push_retry_cap,
+        max_attempts=settings.push_max_attempts,
     )
+    liveness = liveness_for(app[engine_key])
+    await liveness.start()
     pipeline = Pipeline(
         settings=settings,
         dispatcher=app[dispatcher_key],
         sessionmaker=app[sessionmaker_key],
         reader=app[reader_key],
         pusher=pusher,
+        media=MediaFetcher(api, app[reader_key]),
+        keys=keys,
+        liveness=liveness,
         metrics=app[metrics_key],
         clock=clock,
         services={
             "api": api,
             "pusher": pusher,
-            "sealer": Sealer(settings.seal_key.get_secret_value()),
+            "keys": keys,
             "tip_rules": load_rules(),
             "matcher": default_matcher(),  # loads jieba's dictionary now, not on a request
         },
     )
     app[api_key], app[pusher_key], app[pipeline_key] = api, pusher, pipeline
-    recovery = asyncio.create_task(pipeline.recover(), name="recover-deliveries")
-    housekeeping = asyncio.create_task(_housekeeping(app), name="housekeeping")
+    background = [
+        asyncio.create_task(pipeline.run_sweeper(), name="sweep-deliveries"),
+        asyncio.create_task(_housekeeping(app), name="housekeeping"),
+    ]
     yield
-    housekeeping.cancel()
-    await asyncio.gather(recovery, housekeeping, return_exceptions=True)
+    for task in background:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
     await pipeline.close()
+    await liveness.stop()
 
 
 async def _housekeeping(app: web.Application) -> None:
@@ -115,7 +135,7 @@ async def _housekeeping(app: web.Application) -> None:
     while True:
         try:
             await send_due(sessionmaker=app[sessionmaker_key], pusher=pusher, clock=app[clock_key])
-            await pusher.resend_stale()
+            await pusher.retry_due()
         except Exception:
             log.exception("housekeeping failed")
         await asyncio.sleep(60)
@@ -147,6 +167,10 @@ def create_app(
     app[clock_key] = clock
     app[metrics_key] = Metrics()
     app[dispatcher_key] = dispatcher or create_dispatcher()
+    app[keys_key] = Keys.from_setting(settings.seal_key.get_secret_value())
+    if settings.mode != "plain" and not settings.aes_key:
+        msg = f"PINGAN_WECHAT_MODE={settings.mode} needs PINGAN_WECHAT_AES_KEY"
+        raise SystemExit(msg)
     if settings.aes_key:
         app[safe_mode_key] = SafeMode(
             token=settings.wechat_token.get_secret_value(),

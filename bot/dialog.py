@@ -15,8 +15,11 @@ Prompt = str | Callable[[dict[str, Any]], str]
 
 
 class State:
-    def __init__(self, prompt: Prompt | None = None) -> None:
+    def __init__(self, prompt: Prompt | None = None, *, media: tuple[str, ...] = ()) -> None:
         self.prompt = prompt
+        #: Message types whose media this step uses ("image", "voice"): only these are
+        #: downloaded (see ``bot.media``).
+        self.media = media
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:

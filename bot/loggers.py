@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import traceback
 
 webhook = logging.getLogger("pingan.webhook")
 dispatcher = logging.getLogger("pingan.dispatcher")
@@ -26,3 +27,17 @@ def configure(level: str) -> None:
     # Drivers log SQL parameters (openids, tip text) at DEBUG: never let them through.
     for noisy in ("aiosqlite", "sqlalchemy.engine", "asyncpg"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def safe_exception(logger: logging.Logger, msg: str, *args: object, exc: BaseException) -> None:
+    """Log a failure with its type and stack but not its message.
+
+    Database errors quote the failing values (openids, message text, sealed identities) in
+    their message and DETAIL; the stack and the types say where it broke without them.
+    """
+    kind = type(exc).__name__
+    orig = getattr(exc, "orig", None)  # SQLAlchemy's DBAPIError wraps the driver's error
+    if orig is not None:
+        kind += f"({type(orig).__name__})"
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error(msg + " error=%s\n%s", *args, kind, stack.rstrip())

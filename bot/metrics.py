@@ -41,5 +41,34 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.taken_over = Counter(
+            "pingan_deliveries_taken_over",
+            "Deliveries a dead process left half-done, finished by this one",
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "pingan_rate_limited",
+            "Messages over a user's rate limit (stored, answered politely)",
+            registry=self.registry,
+        )
+        self.forged = Counter(
+            "pingan_webhook_forged",
+            "Calls refused as forged: a plain body in safe mode or a reused nonce",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.pushes = Counter(
+            "pingan_pushes",
+            "Customer-service push attempts by outcome: sent, held, failed (retried), dead, "
+            "dropped",
+            ["status"],
+            registry=self.registry,
+        )
+        self.pushes_dead = Counter(
+            "pingan_pushes_dead",
+            "Pushes given up: a permanent error, or transient failures past the last attempt",
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

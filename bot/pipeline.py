@@ -1,12 +1,19 @@
 """One delivery from webhook to reply: dedup, per-user order, one transaction, time budget.
 
-1. Claim the delivery in the ledger (its own short transaction). A retry finds the claim and
-   waits for the stored reply instead of running the handler again.
-2. Run the dispatcher in one transaction with the ledger update, under a per-user lock (an
-   asyncio lock in this process, an advisory transaction lock on PostgreSQL across processes),
-   so the stored reply, the dialog state and the handler's effects commit together.
-3. The webhook waits for the reply up to the budget. Past it the webhook answers ``success``
-   and the reply goes out through the customer-service API when it is ready.
+1. Claim the delivery in the ledger (its own short transaction), under this process's name.
+   Nothing is acknowledged before the claim commits: a message WeChat was told ``success``
+   for is always in the store.
+2. A retry finds the claim. If its owner is alive it waits for the stored reply; if the owner
+   died (kill -9 mid-message) the retry takes the delivery over and handles it at once.
+3. A user's messages are handled one at a time in arrival order (downloads included): in this
+   process by a chain of futures taken on arrival; across processes on PostgreSQL by an
+   advisory lock plus a look at the user's earlier deliveries still in flight elsewhere.
+4. The dispatcher runs in one transaction with the ledger update, so the stored reply, the
+   dialog state and the handler's effects commit together, and only if this process still
+   owns the delivery. Calls to WeChat happen after commit, never inside a write transaction.
+5. The webhook waits for the reply up to the budget; past it WeChat gets ``success`` and the
+   reply goes out through the customer-service API when it is ready.
+6. Every process sweeps the ledger every few seconds and finishes what dead processes left.
 """
 
 from __future__ import annotations
@@ -23,32 +30,91 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.api import Media
+from bot import loggers
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
-from bot.errors import WeChatAPIError
 from bot.i18n import _
+from bot.keys import Keys
+from bot.liveness import Liveness
+from bot.media import MediaFetcher
 from bot.message import Message
 from bot.metrics import Metrics
-from bot.protocol import ProtocolError, dedup_key, parse_xml, render_text_reply, to_message
+from bot.protocol import ProtocolError, parse_xml, render_text_reply, to_message
 from bot.push import Outbox, Pusher
+from bot.ratelimit import RateLimiter
 from storage.clock import Clock, utc
-from storage.deliveries import DeliveryRepo
+from storage.deliveries import DeliveryRepo, LostOwnership, NonceReused
+from storage.models import Delivery
 
 log = logging.getLogger("pingan.pipeline")
+
+#: How a plain-mode call's (timestamp, nonce) and body are remembered: keyed digests.
+Nonce = tuple[str, str]
 
 
 @dataclass
 class _Job:
+    """One delivery on its way through this process."""
+
+    key: str  # the keyed dedup key
+    user_key: str  # the keyed sender
     reply: asyncio.Future[str] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
-    late: bool = False
+    outcome: str = "handled"
+    stored: bool = False  # the message is in the ledger (our claim or an earlier one)
+    late: bool = False  # the webhook answered already: send the reply as a push
 
 
-def _lock_id(openid: str) -> int:
+def dedup_source(message: Message) -> str:
+    """DESIGN.md's dedup key, before it is keyed: MsgId, or sender + time + event for events."""
+    if message.msg_id:
+        return f"{message.account}|msg|{message.msg_id}"
+    return "|".join(
+        (
+            message.account,
+            "event",
+            message.openid,
+            str(message.create_time),
+            message.event or "",
+            message.event_key,
+        )
+    )
+
+
+def _lock_id(user_key: str) -> int:
     """A signed 64-bit key for pg_advisory_xact_lock."""
-    return int.from_bytes(hashlib.sha256(openid.encode()).digest()[:8], "big", signed=True)
+    return int.from_bytes(hashlib.sha256(user_key.encode()).digest()[:8], "big", signed=True)
+
+
+class ArrivalOrder:
+    """Per-user FIFO: each message waits for the one that arrived before it, in this process."""
+
+    def __init__(self) -> None:
+        self._tails: weakref.WeakValueDictionary[str, asyncio.Future[None]] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def enter(self, user: str) -> tuple[asyncio.Future[None] | None, asyncio.Future[None]]:
+        """Take a place now (before any await); returns (the previous place, ours)."""
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        previous = self._tails.get(user)
+        self._tails[user] = mine
+        return previous, mine
+
+    @staticmethod
+    def leave(mine: asyncio.Future[None]) -> None:
+        if not mine.done():
+            mine.set_result(None)
+
+    def pass_through(
+        self, previous: asyncio.Future[None] | None, mine: asyncio.Future[None]
+    ) -> None:
+        """Give up a place: it is free once the place before it is."""
+        if previous is None or previous.done():
+            self.leave(mine)
+        else:
+            previous.add_done_callback(lambda _: self.leave(mine))
 
 
 class Pipeline:
@@ -60,6 +126,9 @@ class Pipeline:
         sessionmaker: async_sessionmaker[AsyncSession],
         reader: async_sessionmaker[AsyncSession],
         pusher: Pusher,
+        media: MediaFetcher,
+        keys: Keys,
+        liveness: Liveness,
         metrics: Metrics,
         clock: Clock,
         services: dict[str, Any],
@@ -69,110 +138,230 @@ class Pipeline:
         self.sessionmaker = sessionmaker
         self.reader = reader
         self.pusher = pusher
+        self.media = media
+        self.keys = keys
+        self.liveness = liveness
         self.metrics = metrics
         self.clock = clock
         self.services = services  # extra handler data: api, pusher…
         self.tasks: set[asyncio.Task[None]] = set()
-        self._user_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self.order = ArrivalOrder()
+        self.limiter = RateLimiter(settings.user_rate_limit, settings.user_rate_window, clock)
         self._postgres = sessionmaker.kw["bind"].dialect.name == "postgresql"
 
-    async def handle(self, message: Message, payload: str) -> tuple[str, str]:
-        """Returns ``(outcome, plain reply XML)``; an empty reply means answer ``success``."""
-        key = dedup_key(message)
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # -- the webhook's entry ----------------------------------------------------------------
+
+    def nonce_for(self, timestamp: str, nonce: str, body: bytes) -> Nonce:
+        """Keyed digests of a plain call's (timestamp, nonce) and of its body."""
+        return (
+            self.keys.mac("nonce", f"{timestamp}|{nonce}"),
+            self.keys.mac("body", body.decode("utf-8", errors="replace")),
+        )
+
+    async def handle(
+        self, message: Message, payload: str, *, nonce: Nonce | None = None
+    ) -> tuple[str, str | None]:
+        """Returns ``(outcome, plain reply XML)``: ``""`` means answer ``success``, None means
+        the message is not stored yet (answer nothing useful, so that WeChat retries)."""
+        job = self._job(message)
+        place = self.order.enter(message.openid)
+        self._spawn(self._deliver(message, payload, nonce, job, place), f"update-{job.key[:8]}")
+        try:
+            xml = await asyncio.wait_for(asyncio.shield(job.reply), self.settings.reply_budget)
+        except TimeoutError:
+            if job.reply.done():  # finished in the same instant: still in time
+                return job.outcome, job.reply.result()
+            job.late = True
+            if not job.stored:
+                log.warning("store too slow to record key=%s: WeChat will retry", job.key[:12])
+                return "unstored", None
+            log.warning("reply missed the budget key=%s: it will be pushed", job.key[:12])
+            return "late", ""
+        return job.outcome, xml
+
+    async def _deliver(
+        self,
+        message: Message,
+        payload: str,
+        nonce: Nonce | None,
+        job: _Job,
+        place: tuple[asyncio.Future[None] | None, asyncio.Future[None]],
+    ) -> None:
+        previous, mine = place
+        try:
+            claimed = await self._claim(message, payload, job, nonce)
+            job.stored = True
+            if claimed:
+                await self._in_order(previous, message, job)
+            else:
+                # A copy holds no place of its own: whoever came after it waits only for what
+                # came before it (the first copy may be the one waiting behind this place).
+                self.order.pass_through(previous, mine)
+                await self._retry(message, job)
+        except BaseException as exc:
+            if not job.reply.done():
+                job.reply.set_exception(exc)
+                job.reply.exception()  # retrieved: a late failure is logged below, not lost
+            if not isinstance(exc, ProtocolError | asyncio.CancelledError):
+                loggers.safe_exception(log, "delivery failed key=%s", job.key[:12], exc=exc)
+        finally:
+            self.order.pass_through(previous, mine)
+
+    def _job(self, message: Message) -> _Job:
+        return _Job(
+            key=self.keys.mac("dedup", dedup_source(message)),
+            user_key=self.keys.mac("user", message.openid),
+        )
+
+    async def _claim(self, message: Message, payload: str, job: _Job, nonce: Nonce | None) -> bool:
         async with self.sessionmaker.begin() as session:
-            claimed = await DeliveryRepo(session).claim(
-                dedup_key=key,
-                openid=message.openid,
+            repo = DeliveryRepo(session)
+            if nonce is not None:
+                try:
+                    await repo.use_nonce(*nonce, now=utc(self.clock))
+                except NonceReused:
+                    self.metrics.forged.labels(reason="nonce").inc()
+                    raise ProtocolError(403, "nonce already used with another body") from None
+            return await repo.claim(
+                dedup_key=job.key,
+                user_key=job.user_key,
+                owner=self.liveness.instance,
                 msg_type=message.msg_type,
                 event=message.event,
                 payload=payload,
                 now=utc(self.clock),
             )
-        if not claimed:
-            self.metrics.dedup_hits.inc()
-            return "duplicate", await self._stored_reply(key)
-        job = _Job()
-        task = asyncio.create_task(self._process(message, key, job), name=f"update-{key[:12]}")
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        try:
-            return "handled", await asyncio.wait_for(
-                asyncio.shield(job.reply), self.settings.reply_budget
-            )
-        except TimeoutError:
-            if job.reply.done():  # finished in the same instant: still in time
-                return "handled", job.reply.result()
-            job.late = True
-            return "late", ""
 
-    async def _stored_reply(self, key: str) -> str:
-        """Wait (within the budget) for the first delivery of this message to finish."""
+    async def _retry(self, message: Message, job: _Job) -> None:
+        """WeChat sent this delivery again: reply as stored, or take over from a dead owner."""
+        self.metrics.dedup_hits.inc()
+        job.outcome = "duplicate"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.reply_budget
         delay = 0.01
         while True:
             async with self.reader() as session:
-                outcome = await DeliveryRepo(session).outcome(key)
-            if outcome is not None and outcome.status != "processing":
-                return outcome.reply or ""
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return ""
-            await asyncio.sleep(min(delay, remaining))
+                outcome = await DeliveryRepo(session).outcome(job.key)
+            if outcome is None:  # pruned long ago: nothing left to say
+                job.reply.set_result("")
+                return
+            if outcome.status != "processing":
+                job.reply.set_result(outcome.reply or "")
+                return
+            if outcome.owner != self.liveness.instance and await self._owner_gone(outcome.owner):
+                async with self.sessionmaker.begin() as session:
+                    won = await DeliveryRepo(session).take_over(
+                        job.key, old=outcome.owner, owner=self.liveness.instance
+                    )
+                if won is not None:
+                    self.metrics.taken_over.inc()
+                    log.warning("retry took over key=%s from a dead process", job.key[:12])
+                    job.outcome = "taken_over"  # its turn came long ago: no waiting
+                    await self._process(message, job)
+                    return
+            if loop.time() >= deadline or job.late:
+                return  # its live owner answers it (late, as a push, if need be)
+            await asyncio.sleep(delay)
             delay = min(delay * 2, 0.2)
 
-    async def _process(self, message: Message, key: str, job: _Job) -> None:
+    async def _owner_gone(self, owner: str | None) -> bool:
+        return owner is None or bool(await self.liveness.dead({owner}))
+
+    # -- handling ---------------------------------------------------------------------------
+
+    async def _in_order(
+        self, previous: asyncio.Future[None] | None, message: Message, job: _Job
+    ) -> None:
+        if previous is not None:
+            await asyncio.shield(previous)
+        await self._process(message, job)
+
+    async def _process(self, message: Message, job: _Job) -> None:
+        key = job.key
         text: str | None
+        after: list[Callable[[], Awaitable[None]]] = []
+        pushes: list[int] = []
         try:
             text, xml, pushes = await asyncio.wait_for(
-                self._run(message, key), self.settings.handler_timeout
+                self._run(message, job, after), self.settings.handler_timeout
             )
-        except Exception:
-            # The handler's transaction rolled back; the inbound payload stays in the ledger.
-            log.exception("handler failed key=%s msg_type=%s", key[:12], message.msg_type)
+        except LostOwnership:
+            log.warning("another process took over key=%s: effects rolled back", key[:12])
+            return
+        except Exception as exc:
+            # The handler's transaction rolled back; the inbound payload is kept, sealed.
+            loggers.safe_exception(
+                log, "handler failed key=%s msg_type=%s", key[:12], message.msg_type, exc=exc
+            )
             self.metrics.handler_errors.inc()
             text = _("系统繁忙，您的消息已记录，请稍后再试。")
             xml = self._render(message, text)
-            pushes = []
-            async with self.sessionmaker.begin() as session:
-                await DeliveryRepo(session).finish(
-                    key, status="failed", reply=xml, now=utc(self.clock)
-                )
+            if not await self._close(message, key, status="failed", xml=xml):
+                return
         if job.late:
             if text:
                 self.metrics.late_replies.inc()
                 await self.pusher.send_text(message.openid, text)
         else:
             job.reply.set_result(xml)
+        # Calls to WeChat the update asked for, now that it is stored and answered.
+        for effect in after:
+            try:
+                await effect()
+            except Exception as exc:
+                loggers.safe_exception(log, "after-commit effect failed key=%s", key[:12], exc=exc)
         await self.pusher.flush(pushes)
+
+    async def _close(self, message: Message, key: str, *, status: str, xml: str) -> bool:
+        """Record a delivery that ran no handler (failed or over the limit), payload sealed."""
+        async with self.sessionmaker.begin() as session:
+            repo = DeliveryRepo(session)
+            payload = await self._payload(session, key)
+            try:
+                await repo.finish(
+                    key,
+                    owner=self.liveness.instance,
+                    status=status,
+                    reply=xml,
+                    payload=self.keys.seal(payload),
+                    now=utc(self.clock),
+                )
+            except LostOwnership:
+                return False
+        return True
+
+    async def _payload(self, session: AsyncSession, key: str) -> str:
+        return str(
+            await session.scalar(select(Delivery.payload).where(Delivery.dedup_key == key)) or ""
+        )
 
     def _render(self, message: Message, text: str) -> str:
         return render_text_reply(
             account=message.account, openid=message.openid, content=text, now=int(self.clock())
         )
 
-    async def _fetch_media(self, message: Message) -> Media | None:
-        """Download a photo or voice clip now (WeChat keeps it 3 days), outside any transaction."""
-        if message.msg_type not in ("image", "voice") or not message.media_id:
-            return None
-        try:
-            media: Media = await self.services["api"].download_media(message.media_id)
-        except WeChatAPIError as exc:
-            log.warning("media download failed errcode=%s", exc.errcode)
-            return None
-        return media
-
-    async def _run(self, message: Message, key: str) -> tuple[str | None, str, list[int]]:
-        media = await self._fetch_media(message)
-        after_commit: list[Callable[[], Awaitable[None]]] = []
-        lock = self._user_locks.get(message.openid)
-        if lock is None:
-            lock = self._user_locks[message.openid] = asyncio.Lock()
-        async with lock, self.sessionmaker.begin() as session:
+    async def _run(
+        self, message: Message, job: _Job, after: list[Callable[[], Awaitable[None]]]
+    ) -> tuple[str | None, str, list[int]]:
+        key = job.key
+        if self.limiter.over(message):
+            self.metrics.rate_limited.inc()
+            notice = _("您发送得太快了，消息已记录。请稍等一分钟再发。紧急情况请直接拨打 110。")
+            xml = self._render(message, notice)
+            if not await self._close(message, key, status="limited", xml=xml):
+                raise LostOwnership(key)
+            return notice, xml, []
+        await self._after_earlier_elsewhere(job.user_key, key)
+        fetched = await self.media.fetch_if_wanted(message)
+        async with self.sessionmaker.begin() as session:
             if self._postgres:
-                await session.execute(select(func.pg_advisory_xact_lock(_lock_id(message.openid))))
+                await session.execute(select(func.pg_advisory_xact_lock(_lock_id(job.user_key))))
             now = utc(self.clock)
             outbox = Outbox(session, now)
             data: dict[str, Any] = {
@@ -182,45 +371,102 @@ class Pipeline:
                 "now": now,
                 "clock": self.clock,
                 "outbox": outbox,
-                "media": media,
+                "media": fetched.media,
+                "media_problem": fetched.problem,
                 "sessionmaker": self.sessionmaker,
-                "after_commit": after_commit,
+                "after_commit": after,
             }
             text = await self.dispatcher.feed(message, data)
             xml = self._render(message, text) if text else ""
-            await DeliveryRepo(session).finish(key, status="done", reply=xml, now=utc(self.clock))
-        for effect in after_commit:  # calls to WeChat the update asked for, now it is stored
-            try:
-                await effect()
-            except Exception:
-                log.exception("after-commit effect failed key=%s", key[:12])
+            await DeliveryRepo(session).finish(
+                key, owner=self.liveness.instance, status="done", reply=xml, payload="", now=now
+            )
         return text, xml, outbox.ids
 
-    async def recover(self) -> int:
-        """Finish deliveries whose process died mid-way (at start-up); replies go out late.
-
-        A delivery is only taken over once it has been "processing" for longer than the
-        handler timeout, so a live process's slow handler is never run twice.
-        """
-        now = utc(self.clock)
-        cutoff = now - timedelta(seconds=self.settings.handler_timeout)
-        async with self.reader() as session:
-            stale = await DeliveryRepo(session).stale(cutoff)
-        recovered = 0
-        for key, payload in stale:
-            async with self.sessionmaker.begin() as session:
+    async def _after_earlier_elsewhere(self, user_key: str, key: str) -> None:
+        """PostgreSQL with several processes: wait for this user's earlier messages that
+        another process is handling (this process's own are ordered by ``ArrivalOrder``)."""
+        if not self._postgres:
+            return  # one process serves a SQLite store
+        delay = 0.01
+        while True:
+            async with self.reader() as session:
                 repo = DeliveryRepo(session)
-                if not await repo.reclaim(key, before=cutoff, now=now):
+                pending = await repo.earlier_pending(
+                    user_key, await repo.id_of(key), self.liveness.instance
+                )
+            if not pending:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+    # -- the sweep --------------------------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Finish every delivery a dead process left "processing"; returns how many."""
+        recovered = 0
+        after_id = 0
+        while True:
+            async with self.reader() as session:
+                orphans = await DeliveryRepo(session).orphans(self.liveness.instance, after_id)
+            if not orphans:
+                return recovered
+            after_id = orphans[-1].id
+            dead = await self.liveness.dead({o.owner for o in orphans if o.owner is not None})
+            for orphan in orphans:
+                if orphan.owner is not None and orphan.owner not in dead:
                     continue
-                try:
-                    message = to_message(parse_xml(payload))
-                except ProtocolError:
-                    await repo.finish(key, status="failed", reply="", now=now)
-                    continue
-            log.warning("recovering delivery key=%s msg_type=%s", key[:12], message.msg_type)
-            await self._process(message, key, _Job(late=True))
-            recovered += 1
-        return recovered
+                if await self._recover(orphan.dedup_key, orphan.owner):
+                    recovered += 1
+
+    async def _recover(self, key: str, old: str | None) -> bool:
+        async with self.sessionmaker.begin() as session:
+            repo = DeliveryRepo(session)
+            payload = await repo.take_over(key, old=old, owner=self.liveness.instance)
+        if payload is None:
+            return False  # another process got there first
+        try:
+            message = to_message(parse_xml(payload))
+        except ProtocolError:
+            async with self.sessionmaker.begin() as session:
+                await DeliveryRepo(session).finish(
+                    key,
+                    owner=self.liveness.instance,
+                    status="failed",
+                    reply="",
+                    payload="",
+                    now=utc(self.clock),
+                )
+            return False
+        self.metrics.taken_over.inc()
+        log.warning("recovering delivery key=%s msg_type=%s", key[:12], message.msg_type)
+        previous, mine = self.order.enter(message.openid)
+        try:
+            job = _Job(key=key, user_key=self.keys.mac("user", message.openid))
+            job.late = job.stored = True
+            await self._in_order(previous, message, job)
+        finally:
+            self.order.leave(mine)
+        return True
+
+    async def prune(self) -> None:
+        """Forget replies once WeChat's retries are over, and nonces past the window."""
+        now = utc(self.clock)
+        async with self.sessionmaker.begin() as session:
+            await DeliveryRepo(session).prune(
+                replies_before=now - timedelta(seconds=self.settings.reply_retention),
+                nonces_before=now - timedelta(seconds=2 * self.settings.wechat_max_skew + 60),
+            )
+
+    async def run_sweeper(self) -> None:
+        """In every live process: sweep now, then every ``sweep_interval`` seconds."""
+        while True:
+            try:
+                await self.sweep()
+                await self.prune()
+            except Exception as exc:
+                loggers.safe_exception(log, "sweep failed", exc=exc)
+            await asyncio.sleep(self.settings.sweep_interval)
 
     async def close(self) -> None:
         """Let in-flight updates finish (they hold committed claims), then return."""

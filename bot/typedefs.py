@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.api import WeChatAPI
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.keys import Keys
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.protocol import SafeMode
@@ -26,3 +27,4 @@ api_key = web.AppKey("api", WeChatAPI)
 pusher_key = web.AppKey("pusher", Pusher)
 pipeline_key = web.AppKey("pipeline", Pipeline)
 safe_mode_key = web.AppKey("safe_mode", SafeMode)
+keys_key = web.AppKey("keys", Keys)

@@ -19,7 +19,14 @@ from bot.protocol import (
     signature_ok,
     to_message,
 )
-from bot.typedefs import clock_key, metrics_key, pipeline_key, safe_mode_key, settings_key
+from bot.typedefs import (
+    clock_key,
+    keys_key,
+    metrics_key,
+    pipeline_key,
+    safe_mode_key,
+    settings_key,
+)
 
 SUCCESS = "success"
 
@@ -65,10 +72,21 @@ async def _read_body(request: web.Request) -> bytes:
     return body
 
 
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        # WeChat sends UTF-8 only; a GBK body would be stored garbled.
+        raise ProtocolError(400, "body is not UTF-8") from None
+
+
 def _plain_xml(request: web.Request, body: bytes, timestamp: str, nonce: str) -> tuple[str, bool]:
     """The decrypted (or plain) inbound XML and whether the call came in safe mode."""
     if request.query.get("encrypt_type", "raw") != "aes":
-        return body.decode("utf-8", errors="replace"), False
+        if request.app[settings_key].mode == "safe":
+            request.app[metrics_key].forged.labels(reason="plain_in_safe_mode").inc()
+            raise ProtocolError(403, "plain call refused in safe mode")
+        return _utf8(body), False
     safe_mode = request.app.get(safe_mode_key)
     if safe_mode is None:
         raise ProtocolError(400, "safe mode call but no AES key configured")
@@ -82,7 +100,9 @@ def _plain_xml(request: web.Request, body: bytes, timestamp: str, nonce: str) ->
     return plain, True
 
 
-def _reply(xml: str, *, safe: SafeMode | None, nonce: str, now: float) -> web.Response:
+def _reply(xml: str | None, *, safe: SafeMode | None, nonce: str, now: float) -> web.Response:
+    if xml is None:  # not stored yet: no "success", so that WeChat tries again
+        return web.Response(status=503, text="busy")
     if not xml:
         return web.Response(text=SUCCESS)
     if safe is not None:
@@ -94,7 +114,7 @@ async def receive(request: web.Request) -> web.StreamResponse:
     """``POST /wechat``: one message or event from WeChat."""
     app = request.app
     started = time.perf_counter()
-    salt = app[settings_key].log_salt.get_secret_value()
+    salt = app[settings_key].log_salt.get_secret_value() or app[keys_key].log_salt
     metrics = app[metrics_key]
     openid = request.query.get("openid")
     msg_type = "-"
@@ -104,7 +124,10 @@ async def receive(request: web.Request) -> web.StreamResponse:
         plain, safe = _plain_xml(request, body, timestamp, nonce)
         message = to_message(parse_xml(plain))
         openid, msg_type = message.openid, message.event or message.msg_type
-        outcome, xml = await app[pipeline_key].handle(message, plain)
+        pipeline = app[pipeline_key]
+        # A plain body is not covered by the signature: its nonce is good for this body only.
+        guard = None if safe else pipeline.nonce_for(timestamp, nonce, body)
+        outcome, xml = await pipeline.handle(message, plain, nonce=guard)
         response = _reply(
             xml, safe=app[safe_mode_key] if safe else None, nonce=nonce, now=app[clock_key]()
         )
@@ -117,8 +140,10 @@ async def receive(request: web.Request) -> web.StreamResponse:
             exc.reason,
             loggers.hash_openid(openid, salt),
         )
-    except Exception:
-        loggers.webhook.exception("failed user=%s", loggers.hash_openid(openid, salt))
+    except Exception as exc:
+        loggers.safe_exception(
+            loggers.webhook, "failed user=%s", loggers.hash_openid(openid, salt), exc=exc
+        )
         metrics.requests.labels(outcome="error").inc()
         raise
     elapsed = time.perf_counter() - started

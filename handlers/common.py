@@ -12,7 +12,8 @@ from bot.i18n import _
 from bot.message import Message
 from bot.router import Router
 from handlers.scenes import apply_scene
-from handlers.tips.privacy import Sealer
+from bot.keys import Keys
+from handlers.tips.index import ReporterIndex
 from storage.inquiries import InquiryRepo
 from storage.models import User
 from storage.tips import TipRepo
@@ -91,17 +92,24 @@ async def _scene(scene: str, user: User, data: dict[str, Any]) -> str | None:
         session=data["session"],
         now=data["now"],
         api=data["api"],
+        keys=data["keys"],
         sessionmaker=data["sessionmaker"],
         after_commit=data["after_commit"],
     )
 
 
 @lifecycle.message(Event("unsubscribe"))
-async def unsubscribe(message: Message, session: AsyncSession, sealer: Sealer) -> None:
+async def unsubscribe(
+    message: Message, session: AsyncSession, keys: Keys, user: User | None
+) -> None:
     # The platform asks that a leaving user's data be deleted; police records stay, unlinked.
-    await TipRepo(session).forget_reporter(message.openid, sealer.lookup(message.openid))
+    await TipRepo(session).forget_reporter(message.openid, ReporterIndex(user, keys).ids())
     await InquiryRepo(session).forget_user(message.openid)
-    await UserRepo(session).forget(message.openid)
+    await UserRepo(session).forget(
+        message.openid,
+        user_key=keys.mac("user", message.openid),
+        enrolment_key=keys.mac("enrolment", message.openid),
+    )
 
 
 @lifecycle.message(Event("location", "view", "templatesendjobfinish", "view_miniprogram"))

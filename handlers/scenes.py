@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.api import WeChatAPI
 from bot.i18n import _
+from bot.keys import Keys
 from handlers.community import AfterCommit, join
 from storage.models import User
 from storage.users import CommunityRepo, EnrolmentRepo
@@ -33,6 +34,7 @@ async def apply_scene(
     session: AsyncSession,
     now: datetime,
     api: WeChatAPI,
+    keys: Keys,
     sessionmaker: async_sessionmaker[AsyncSession],
     after_commit: AfterCommit,
 ) -> str | None:
@@ -44,7 +46,7 @@ async def apply_scene(
         return join(user, community, api=api, sessionmaker=sessionmaker, after_commit=after_commit)
     if scene.startswith(ENROLMENT):
         code = await EnrolmentRepo(session).redeem(
-            scene.removeprefix(ENROLMENT), openid=user.openid, now=now
+            scene.removeprefix(ENROLMENT), user_key=keys.mac("enrolment", user.openid), now=now
         )
         if code is None:
             return _("登记码无效、已过期或已被使用，请向民警重新领取。")

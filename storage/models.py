@@ -19,6 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage import limits
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """SQLite has no time zones: normalise to naive UTC on the way in, aware on the way out."""
@@ -62,7 +64,7 @@ class User(Base):
 
     __tablename__ = "users"
 
-    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    openid: Mapped[str] = mapped_column(String(limits.OPENID), primary_key=True)
     role: Mapped[str] = mapped_column(String(16), default="resident")
     language: Mapped[str] = mapped_column(String(16), default="zh_CN")
     community_id: Mapped[int | None] = mapped_column(
@@ -74,6 +76,8 @@ class User(Base):
     last_inbound_kind: Mapped[str] = mapped_column(String(16), default="message")
     # Pushes WeChat refused (window closed) that wait to be shown: saves a query per message.
     held_pushes: Mapped[int] = mapped_column(Integer, default=0)
+    # The user's own tips (ids), sealed: "my tips" without any per-person hash on the tips.
+    tips_sealed: Mapped[str | None] = mapped_column(Text)
 
 
 class EnrolmentCode(Base):
@@ -88,7 +92,7 @@ class EnrolmentCode(Base):
     )
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-    used_by: Mapped[str | None] = mapped_column(String(64))
+    used_by: Mapped[str | None] = mapped_column(String(limits.DIGEST))  # keyed hash, not openid
     used_at: Mapped[datetime | None]
 
 
@@ -97,7 +101,7 @@ class DialogState(Base):
 
     __tablename__ = "dialog_states"
 
-    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    openid: Mapped[str] = mapped_column(String(limits.OPENID), primary_key=True)
     state: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     history: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -110,14 +114,19 @@ class Delivery(Base):
     __tablename__ = "deliveries"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
-    openid: Mapped[str | None] = mapped_column(String(64), index=True)
-    msg_type: Mapped[str] = mapped_column(String(32))
-    event: Mapped[str | None] = mapped_column(String(64))
-    # The decrypted inbound XML, kept so nothing is lost if the handler fails midway.
+    dedup_key: Mapped[str] = mapped_column(String(limits.DIGEST), unique=True)
+    # Keyed hash of the sender: per-user order and unsubscribe, never the openid itself.
+    user_key: Mapped[str | None] = mapped_column(String(limits.DIGEST), index=True)
+    msg_type: Mapped[str] = mapped_column(String(limits.MSG_TYPE))
+    event: Mapped[str | None] = mapped_column(String(limits.EVENT))
+    # The decrypted inbound XML while it is being handled (recovery needs it); emptied once
+    # done, sealed when the handler failed or the sender was over the rate limit.
     payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="processing")
-    # Plain reply XML ("" for no reply); re-encrypted per request in safe mode.
+    # processing → done | failed | limited
+    status: Mapped[str] = mapped_column(String(16), default="processing", index=True)
+    # The process handling it (see bot.liveness): a retry or a sweep takes over a dead one's.
+    owner: Mapped[str | None] = mapped_column(String(32))
+    # Plain reply XML ("" for no reply) for WeChat's retries; cleared after a few minutes.
     reply: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
@@ -134,18 +143,46 @@ class AccessToken(Base):
     fetched_at: Mapped[datetime]
 
 
+class WebhookNonce(Base):
+    """A (timestamp, nonce) pair seen on a plain-mode call, bound to the body it came with.
+
+    The signature does not cover a plain body: remembering the pair for the timestamp window
+    lets WeChat's retry of the same body through and refuses any other body under it.
+    """
+
+    __tablename__ = "webhook_nonces"
+
+    nonce_key: Mapped[str] = mapped_column(String(limits.DIGEST), primary_key=True)
+    body_hash: Mapped[str] = mapped_column(String(limits.DIGEST))
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class KeyCheck(Base):
+    """A value sealed with the seal key: a start with a key that cannot read it stops."""
+
+    __tablename__ = "key_checks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 class OutboundMessage(Base):
     """A push to a user through the customer-service API: the ledger of what was sent."""
 
     __tablename__ = "outbound_messages"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    openid: Mapped[str | None] = mapped_column(String(64), index=True)
+    openid: Mapped[str | None] = mapped_column(String(limits.OPENID), index=True)
     kind: Mapped[str] = mapped_column(String(32))
+    # The message; emptied once it was sent, shown or given up on.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # pending → sent | failed | held (window closed: shown when the user next writes)
+    # pending → sent | failed (retried later) | dead (gave up) | held (window closed: shown
+    # when the user next writes) | shown | dropped (the user left)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     errcode: Mapped[int | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 
@@ -165,15 +202,16 @@ class Tip(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # fraud lane answers…
     lat: Mapped[float | None]
     lng: Mapped[float | None]
-    address: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(limits.ADDRESS))
     community_id: Mapped[int | None] = mapped_column(
         ForeignKey("communities.id", ondelete="SET NULL"), index=True
     )
     anonymous: Mapped[bool] = mapped_column(default=False)
-    # Non-anonymous: the openid in clear. Anonymous: only sealed. Both: a keyed lookup hash.
-    reporter_openid: Mapped[str | None] = mapped_column(String(64))
+    # Who reported it, sealed (random IV: two tips of one person look unrelated). Officers
+    # reach the reporter through the bot's relay; only a named tip shows a name and phone.
     reporter_sealed: Mapped[str | None] = mapped_column(Text)
-    reporter_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
+    reporter_name: Mapped[str | None] = mapped_column(String(limits.REPORTER_NAME))
+    reporter_phone: Mapped[str | None] = mapped_column(String(limits.REPORTER_PHONE))
     outcome: Mapped[str | None] = mapped_column(Text)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("tips.id", ondelete="SET NULL"))
     satisfaction: Mapped[str | None] = mapped_column(String(16))
@@ -193,7 +231,7 @@ class TipMedia(Base):
         ForeignKey("tips.id", ondelete="CASCADE"), index=True
     )
     # Media arriving before the tip is confirmed belongs to the reporter's draft.
-    draft_owner: Mapped[str | None] = mapped_column(String(64), index=True)
+    draft_owner: Mapped[str | None] = mapped_column(String(limits.OPENID), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # image | voice
     content_type: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
@@ -248,8 +286,10 @@ class Handoff(Base):
     __tablename__ = "handoffs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    openid: Mapped[str | None] = mapped_column(String(64), index=True)
+    openid: Mapped[str | None] = mapped_column(String(limits.OPENID), index=True)
     question: Mapped[str] = mapped_column(Text)
+    # Further messages of an unanswered hand-off fold into it rather than opening another.
+    repeats: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
 

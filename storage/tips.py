@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OfficerAlert, Tip, TipEvent, TipMedia
@@ -28,18 +28,40 @@ class TipRepo:
             await self.session.execute(select(Tip).where(Tip.code == code))
         ).scalar_one_or_none()
 
-    async def for_reporter(self, lookup: str, limit: int = 10) -> list[Tip]:
+    async def among(self, ids: Sequence[int], limit: int = 10) -> list[Tip]:
+        """The newest of the given tips (a reporter's own, from their sealed index)."""
+        if not ids:
+            return []
         stmt = (
             select(Tip)
-            .where(Tip.reporter_lookup == lookup)
+            .where(Tip.id.in_(ids))
             .order_by(Tip.created_at.desc(), Tip.id.desc())
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
 
-    async def count_since(self, lookup: str, since: datetime) -> int:
-        stmt = select(func.count()).where(Tip.reporter_lookup == lookup, Tip.created_at >= since)
+    async def count_since(self, ids: Sequence[int], since: datetime) -> int:
+        if not ids:
+            return 0
+        stmt = select(func.count()).where(Tip.id.in_(ids), Tip.created_at >= since)
         return int(await self.session.scalar(stmt) or 0)
+
+    async def open_emergency(self, ids: Sequence[int], since: datetime) -> Tip | None:
+        """The reporter's emergency still open and recent: further messages fold into it."""
+        if not ids:
+            return None
+        stmt = (
+            select(Tip)
+            .where(
+                Tip.id.in_(ids),
+                Tip.source == "emergency",
+                Tip.status.in_(("submitted", "accepted", "in_progress")),
+                Tip.created_at >= since,
+            )
+            .order_by(Tip.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def count_similar(self, *, community_id: int, category: str, since: datetime) -> int:
         stmt = select(func.count()).where(
@@ -47,11 +69,13 @@ class TipRepo:
         )
         return int(await self.session.scalar(stmt) or 0)
 
-    async def awaiting_rating(self, lookup: str) -> list[Tip]:
+    async def awaiting_rating(self, ids: Sequence[int]) -> list[Tip]:
+        if not ids:
+            return []
         stmt = (
             select(Tip)
             .where(
-                Tip.reporter_lookup == lookup,
+                Tip.id.in_(ids),
                 Tip.rating_requested.is_(True),
                 Tip.satisfaction.is_(None),
             )
@@ -69,13 +93,12 @@ class TipRepo:
     async def alert(self, *, tip_id: int, kind: str, now: datetime) -> None:
         self.session.add(OfficerAlert(tip_id=tip_id, kind=kind, created_at=now))
 
-    async def forget_reporter(self, openid: str, lookup: str) -> None:
+    async def forget_reporter(self, openid: str, ids: Sequence[int]) -> None:
         """Unsubscribe: the tips stay (police records) but lose every link to the person."""
-        await self.session.execute(
-            update(Tip)
-            .where((Tip.reporter_openid == openid) | (Tip.reporter_lookup == lookup))
-            .values(reporter_openid=None, reporter_sealed=None, reporter_lookup=None)
-        )
+        if ids:
+            await self.session.execute(
+                update(Tip).where(Tip.id.in_(ids)).values(reporter_sealed=None)
+            )
         await self.session.execute(
             update(TipMedia).where(TipMedia.draft_owner == openid).values(draft_owner=None)
         )
@@ -101,6 +124,14 @@ class MediaRepo:
                 .where(TipMedia.id.in_(ids))
                 .values(tip_id=tip_id, draft_owner=None)
             )
+
+    async def drop(self, owner: str, media_id: int) -> None:
+        """A draft clip the reporter replaced: nothing is kept that will not be submitted."""
+        await self.session.execute(
+            delete(TipMedia).where(
+                TipMedia.id == media_id, TipMedia.draft_owner == owner, TipMedia.tip_id.is_(None)
+            )
+        )
 
     async def discard_drafts(self, owner: str) -> None:
         """A cancelled report leaves nothing half-written behind."""

@@ -33,13 +33,21 @@ class UserRepo:
         await self.session.flush()
         return user, created
 
-    async def forget(self, openid: str) -> None:
-        """Unsubscribe: delete the profile and dialog state, unlink everything else."""
+    async def forget(self, openid: str, *, user_key: str, enrolment_key: str) -> None:
+        """Unsubscribe: delete the profile and dialog state, unlink and empty everything else
+        that ties the openid to content (pushes naming a tip code, replies, payloads)."""
         await self.session.execute(delete(DialogState).where(DialogState.openid == openid))
         await self.session.execute(
-            update(OutboundMessage).where(OutboundMessage.openid == openid).values(openid=None)
+            update(OutboundMessage)
+            .where(OutboundMessage.openid == openid)
+            .values(openid=None, payload={})
         )
-        await DeliveryRepo(self.session).forget_user(openid)
+        await DeliveryRepo(self.session).forget_user(user_key)
+        await self.session.execute(
+            update(EnrolmentCode)
+            .where(EnrolmentCode.used_by == enrolment_key)
+            .values(used_by=None)
+        )
         await self.session.execute(delete(User).where(User.openid == openid))
 
 
@@ -96,16 +104,18 @@ class EnrolmentRepo:
         await self.session.flush()
         return row
 
-    async def redeem(self, code: str, *, openid: str, now: datetime) -> EnrolmentCode | None:
-        """Use a code once: the conditional UPDATE makes two redeemers race safely."""
+    async def redeem(self, code: str, *, user_key: str, now: datetime) -> EnrolmentCode | None:
+        """Use a code once: the conditional UPDATE makes two redeemers race safely.
+
+        ``user_key`` is a keyed hash of the redeemer, never the openid itself."""
         result = await self.session.execute(
             update(EnrolmentCode)
             .where(
                 EnrolmentCode.code == code,
-                EnrolmentCode.used_by.is_(None),
+                EnrolmentCode.used_at.is_(None),
                 EnrolmentCode.expires_at > now,
             )
-            .values(used_by=openid, used_at=now)
+            .values(used_by=user_key, used_at=now)
         )
         if not getattr(result, "rowcount", 0):
             return None

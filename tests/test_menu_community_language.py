@@ -75,6 +75,7 @@ async def test_join_by_qr_scene_tags_the_user(
     else:
         joined = await bot.sender.subscribe(me, "c:xinhua")
     assert "已加入社区：新华社区。" in joined.reply.content
+    await bot.settle()  # the tag is set once the reply is out
     xinhua = await _community(bot, "xinhua")
     assert xinhua.tag_id is not None
     assert xinhua.tag_id in platform.user(me).tags
@@ -93,6 +94,7 @@ async def test_choose_community_moves_the_tag(
     assert "没有看懂" in (await bot.sender.text(me, "9")).reply.content
     moved = await bot.sender.text(me, "2")
     assert moved.reply.content == "已加入社区：红旗村。"
+    await bot.settle()
     xinhua, hongqi = await _community(bot, "xinhua"), await _community(bot, "hongqi")
     tags = platform.user(me).tags
     assert hongqi.tag_id in tags and xinhua.tag_id not in tags

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot.typedefs import pipeline_key, sessionmaker_key, settings_key
+from bot.typedefs import keys_key, sessionmaker_key, settings_key
 from handlers.tips.rules import load_rules
 from handlers.tips.service import CODE_ALPHABET, TipService
 from handlers.tips.views import export_csv, officer_detail, officer_line
@@ -71,7 +71,8 @@ async def test_full_anonymous_report_with_location_and_two_photos(
 
     [tip] = await tips(bot)
     assert tip.code in done and len(tip.code) == 8 and set(tip.code) <= set(CODE_ALPHABET)
-    assert tip.anonymous and tip.reporter_openid is None and tip.reporter_sealed
+    assert tip.anonymous and tip.reporter_sealed and me not in tip.reporter_sealed
+    assert (tip.reporter_name, tip.reporter_phone) == (None, None)
     assert (tip.category, tip.status, tip.level) == ("theft", "submitted", "blue")
     assert (tip.lat, tip.lng, tip.address) == (39.9, 116.4, "新华路12号")
     async with bot.app[sessionmaker_key]() as session:
@@ -95,7 +96,7 @@ async def test_full_anonymous_report_with_location_and_two_photos(
     ]
     for text in renderings:
         assert me not in text
-        assert tip.reporter_lookup not in text
+        assert tip.reporter_sealed not in text
         assert "13812345678" not in text
     assert "138****5678" in officer_detail(tip, events, rules)
     assert "匿名" in officer_detail(tip, events, rules)
@@ -108,7 +109,7 @@ async def test_full_anonymous_report_with_location_and_two_photos(
 
 async def test_back_and_cancel_at_every_step(bot: Bot) -> None:
     me = "o-back"
-    steps = ["举报", "1", "对方冒充客服让我扫码", "2", "跳过", "完成", "2"]
+    steps = ["举报", "1", "对方冒充客服让我扫码", "2", "跳过", "完成", "1"]
     prompts = []
     for answer in steps:
         prompts.append(await say(bot, me, answer))
@@ -148,7 +149,11 @@ async def test_unexpected_answers_are_asked_again(bot: Bot) -> None:
     assert (await say(bot, me, "随便")).startswith("没有看懂")
     await say(bot, me, "完成")
     assert (await say(bot, me, "也许")).startswith("没有看懂")
-    await say(bot, me, "2")
+    await say(bot, me, "2")  # named: the name and phone are checked
+    assert (await say(bot, me, "13812345678")).startswith("请只输入姓名")
+    await say(bot, me, "李 桂兰")
+    assert (await say(bot, me, "好的吧")).startswith("号码格式不对")
+    assert "请核对" in await say(bot, me, "0471-1234567")
     assert (await say(bot, me, "好的吧")).startswith("没有看懂")
     assert await count(bot, Tip) == 0
 
@@ -180,10 +185,18 @@ async def test_fraud_fast_lane(bot: Bot) -> None:
     assert "照片" in await say(bot, me, "1")
     await say(bot, me, "完成")
     await say(bot, me, "2")
+    await say(bot, me, "张三")
+    summary = await say(bot, me, "138 1234 5678")
+    assert "实名：张三 138****5678" in summary
     done = await say(bot, me, "1")
     assert "96110" in done
     [tip] = await tips(bot)
     assert tip.level == "red"
+    assert (tip.anonymous, tip.reporter_name, tip.reporter_phone) == (
+        False,
+        "张三",
+        "13812345678",
+    )
     assert tip.details["fraud"] == {
         "account": "6222021234567890123 张某",
         "amount": "50000元，今天上午10点",
@@ -194,6 +207,10 @@ async def test_fraud_fast_lane(bot: Bot) -> None:
     async with bot.app[sessionmaker_key]() as session:
         events = await TipRepo(session).events(tip.id)
     assert "6222021234567890123" not in officer_detail(tip, events, rules)
+    # Named: the officer handling it sees how to call; lists show the phone masked.
+    assert "举报人：张三 13812345678" in officer_detail(tip, events, rules)
+    assert "张三 138****5678" in export_csv([tip], rules)
+    assert me not in officer_detail(tip, events, rules) + export_csv([tip], rules)
 
 
 async def _file_tip(bot: Bot, me: str, *, anonymous: bool = False) -> Tip:
@@ -203,7 +220,7 @@ async def _file_tip(bot: Bot, me: str, *, anonymous: bool = False) -> Tip:
         "楼道堆满杂物堵住消防通道",
         "跳过",
         "完成",
-        "1" if anonymous else "2",
+        *(("1",) if anonymous else ("2", "王五", "13900001111")),
         "1",
     ):
         await say(bot, me, answer)
@@ -220,7 +237,7 @@ async def _resolve(bot: Bot, tip: Tip, note: str) -> None:
         outbox = Outbox(session, fresh.updated_at)
         service = TipService(
             session,
-            sealer=bot.app[pipeline_key].services["sealer"],
+            keys=bot.app[keys_key],
             rules=load_rules(),
             now=fresh.updated_at,
             outbox=outbox,
@@ -311,14 +328,15 @@ async def test_voice_description_and_unsubscribe_unlinks(bot: Bot) -> None:
     await say(bot, me, "3")
     answer = await bot.sender.voice(me, b"#!AMR\n\x00\x01", recognition="邻居装修天天吵")
     assert "地点" in answer.reply.content
-    for text in ("跳过", "完成", "2", "1"):
+    for text in ("跳过", "完成", "2", "赵六", "13700001111", "1"):
         await say(bot, me, text)
     [tip] = await tips(bot)
-    assert tip.description == "邻居装修天天吵" and tip.reporter_openid == me
+    assert tip.description == "邻居装修天天吵" and tip.reporter_sealed is not None
+    assert bot.app[keys_key].unseal(tip.reporter_sealed) == me
     async with bot.app[sessionmaker_key]() as session:
         [voice] = (await session.execute(select(TipMedia))).scalars().all()
     assert (voice.kind, voice.tip_id, voice.data) == ("voice", tip.id, b"#!AMR\n\x00\x01")
 
     await bot.sender.unsubscribe(me)
     [kept] = await tips(bot)  # police records stay…
-    assert (kept.reporter_openid, kept.reporter_sealed, kept.reporter_lookup) == (None, None, None)
+    assert kept.reporter_sealed is None

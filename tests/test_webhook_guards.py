@@ -136,7 +136,7 @@ async def test_undecryptable_safe_mode_bodies(bot: Bot, encrypt: str) -> None:
 
 
 async def test_safe_mode_without_key_is_refused(start_bot: Callable[..., Awaitable[Bot]]) -> None:
-    bot = await start_bot(wechat_aes_key=None)
+    bot = await start_bot(wechat_aes_key=None, wechat_mode="plain")
     body, msg_signature = encrypted_body(text_xml())
     assert (await post(bot, body, query(encrypt_type="aes", msg_signature=msg_signature)))[
         0

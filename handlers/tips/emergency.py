@@ -30,13 +30,21 @@ async def emergency(
     emergency: Emergency,
 ) -> str:
     number = emergency.number
-    tip = await tips.emergency(message.openid, message.text, community_id=user.community_id)
+    tip, folded = await tips.emergency(
+        message.openid, message.text, community_id=user.community_id
+    )
+    # Say only what is true now: the tip is stored; officers' alerts arrive with issue [5/11].
+    recorded = (
+        _("已补充到您的紧急线索（编号 {code}）。")
+        if folded
+        else _("您的消息已记录为紧急线索（编号 {code}）。")
+    )
     lines = [
         _("情况紧急，请立即拨打 {number}（{name}）！").format(
             number=number, name=_(NUMBERS[number])
         ),
         _("报警 110，火警 119，急救 120。"),
-        _("您的消息已作为紧急线索转给值班民警（编号 {code}）。").format(code=tip.code),
+        recorded.format(code=tip.code),
     ]
     current = dialog.current
     if current is not None:

@@ -32,7 +32,8 @@ class Supplement(StatesGroup):
     collect = State(
         lambda d: _("请发送要补充的文字或照片（编号 {code}），发完回复 完成。").format(
             code=d["code"]
-        )
+        ),
+        media=("image",),
     )
 
 
@@ -48,7 +49,7 @@ def _category_name(rules: TipRules, key: str) -> str:
 @router.message(MenuKey("MY_TIPS"))
 @router.message(Keyword("我的举报", "我的线索"))
 async def my_tips(message: Message, tips: TipService) -> str:
-    mine = await tips.repo.for_reporter(tips.sealer.lookup(message.openid))
+    mine = await tips.repo.among(tips.mine.ids())
     if not mine:
         return _("您还没有举报记录。回复 举报 可以提交线索。")
     lines = [_("您最近的举报：")]
@@ -86,7 +87,8 @@ async def lookup(
     return "\n".join(lines)
 
 
-@router.message(Regex(rf"^补充\s*{CODE}\s*(?P<text>.*)$"))
+# DOTALL: a supplement typed over several lines is one supplement, not a lost message.
+@router.message(Regex(rf"^补充\s*{CODE}\s*(?P<text>.*)$", re.DOTALL))
 async def supplement(
     message: Message,
     match: re.Match[str],
@@ -113,10 +115,16 @@ Supplement.on_abandon = discard_drafts
 
 @router.message(StateIs(Supplement.collect), MsgType("image"))
 async def supplement_photo(
-    message: Message, dialog: DialogContext, tips: TipService, media: Media | None
+    message: Message,
+    dialog: DialogContext,
+    tips: TipService,
+    media: Media | None,
+    media_problem: str | None,
 ) -> str:
     media_ids = list(dialog.data["media_ids"])
-    stored = await tips.draft_photo(message.openid, media, taken=len(media_ids))
+    stored = await tips.draft_photo(
+        message.openid, media, taken=len(media_ids), problem=media_problem
+    )
     if isinstance(stored, str):
         return stored
     dialog.update(media_ids=[*media_ids, stored.id])
@@ -150,7 +158,7 @@ async def supplement_text(message: Message, dialog: DialogContext) -> str:
 
 @router.message(StateIs(None), Keyword(*RATINGS, *RATINGS.values()))
 async def rate(message: Message, tips: TipService) -> str:
-    waiting = await tips.repo.awaiting_rating(tips.sealer.lookup(message.openid))
+    waiting = await tips.repo.awaiting_rating(tips.mine.ids())
     if not waiting:
         raise SkipHandler
     rating = RATINGS.get(message.text, message.text)

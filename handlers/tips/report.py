@@ -1,4 +1,5 @@
-"""The guided report: category → description → (fraud lane) → place → photos → anonymity → confirm.
+"""The guided report: category → description → (fraud lane) → place → photos → anonymity
+→ (named: name, phone) → confirm.
 
 Every step accepts only what it asked for; anything else falls through to the dispatcher's
 fallback, which asks the same question again. ``返回`` and ``取消`` work at every step.
@@ -6,6 +7,7 @@ fallback, which asks the same question again. ``返回`` and ``取消`` work at 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +20,9 @@ from bot.message import Message
 from bot.router import Router, SkipHandler
 from handlers.tips.rules import TipRules, load_rules
 from handlers.tips.service import Draft, TipService, discard_drafts
+from storage import limits
 from storage.models import User
+from storage.tips import MediaRepo
 
 router = Router("tips-report")
 
@@ -58,14 +62,22 @@ def _summary(data: dict[str, Any]) -> str:
     )
     lines.append(_("地点：{place}").format(place=place))
     lines.append(_("照片：{n} 张").format(n=len(data.get("photo_ids", []))))
-    lines.append(_("匿名：{yes}").format(yes=_("是") if data.get("anonymous") else _("否")))
+    if data.get("anonymous"):
+        lines.append(_("匿名：是"))
+    else:
+        phone = str(data.get("phone", ""))
+        lines.append(
+            _("实名：{name} {phone}").format(
+                name=data.get("name", ""), phone=phone[:3] + "****" + phone[-4:]
+            )
+        )
     lines.append(_("回复 1 提交，回复 返回 修改，回复 取消 放弃。"))
     return "\n".join(lines)
 
 
 class Report(StatesGroup):
     category = State(_category_prompt)
-    description = State(lambda d: _("请简要描述情况（发文字或语音均可）："))
+    description = State(lambda d: _("请简要描述情况（发文字或语音均可）："), media=("voice",))
     fraud_moved = State(lambda d: _("钱款是否已经转出？回复 1 是，2 否。"))
     fraud_account = State(
         lambda d: _(
@@ -83,9 +95,12 @@ class Report(StatesGroup):
     photos = State(
         lambda d: _(
             "如有现场照片或截图，请直接发送（最多 {n} 张）；发完或没有请回复 完成。"
-        ).format(n=load_rules().photos_per_tip)
+        ).format(n=load_rules().photos_per_tip),
+        media=("image",),
     )
     anonymity = State(lambda d: _("是否匿名举报？回复 1 匿名，2 实名（民警可能联系您核实）。"))
+    name = State(lambda d: _("请输入您的姓名："))
+    phone = State(lambda d: _("请输入您的手机号码（仅办案民警可见，用于核实）："))
     confirm = State(_summary)
 
 
@@ -138,13 +153,19 @@ async def describe(
     tip_rules: TipRules,
     tips: TipService,
     media: Media | None,
+    media_problem: str | None,
 ) -> str:
     text = message.text
     if message.msg_type == "voice":
         if media is None and not text:
+            if media_problem == "too_large":
+                return _("语音太长了，请分段发送，或改用文字描述。")
             return _("语音没有收到，请再发一次，或改用文字描述。")
         if media is not None:
             stored = await tips.draft_media(message.openid, media, "voice")
+            replaced = dialog.data.get("voice_id")
+            if replaced is not None:  # a new clip replaces the earlier one
+                await MediaRepo(tips.session).drop(message.openid, replaced)
             dialog.update(voice_id=stored.id)
     if len(text) > tip_rules.description_max_chars:
         return _("描述太长了，请精简到 {n} 字以内。").format(n=tip_rules.description_max_chars)
@@ -193,7 +214,7 @@ async def fraud_channel(message: Message, dialog: DialogContext) -> str:
 async def place_pin(message: Message, dialog: DialogContext) -> str:
     assert message.location is not None
     loc = message.location
-    dialog.update(lat=loc.lat, lng=loc.lng, address=loc.label or None)
+    dialog.update(lat=loc.lat, lng=loc.lng, address=loc.label[: limits.ADDRESS] or None)
     return _ask(dialog, Report.photos)
 
 
@@ -202,16 +223,22 @@ async def place_text(message: Message, dialog: DialogContext) -> str:
     if not message.text:
         raise SkipHandler
     if message.text not in SKIP_WORDS:
-        dialog.update(address=message.text[:200])
+        dialog.update(address=message.text[: limits.ADDRESS])
     return _ask(dialog, Report.photos)
 
 
 @router.message(StateIs(Report.photos), MsgType("image"))
 async def photo(
-    message: Message, dialog: DialogContext, tips: TipService, media: Media | None
+    message: Message,
+    dialog: DialogContext,
+    tips: TipService,
+    media: Media | None,
+    media_problem: str | None,
 ) -> str:
     photo_ids = list(dialog.data.get("photo_ids", []))
-    stored = await tips.draft_photo(message.openid, media, taken=len(photo_ids))
+    stored = await tips.draft_photo(
+        message.openid, media, taken=len(photo_ids), problem=media_problem
+    )
     if isinstance(stored, str):
         return stored
     dialog.update(photo_ids=[*photo_ids, stored.id])
@@ -225,7 +252,35 @@ async def photos_done(dialog: DialogContext) -> str:
 
 @router.message(StateIs(Report.anonymity), Keyword("1", "匿名", "2", "实名"))
 async def anonymity(message: Message, dialog: DialogContext) -> str:
-    dialog.update(anonymous=message.text in ("1", "匿名"))
+    anonymous = message.text in ("1", "匿名")
+    dialog.update(anonymous=anonymous)
+    if anonymous:
+        dialog.update(name=None, phone=None)
+        return _ask(dialog, Report.confirm)
+    return _ask(dialog, Report.name)
+
+
+# A name: Chinese, Mongolian or Latin letters, spaces and the middle dot of minority names.
+NAME = re.compile(r"^[^\W\d_]+(?:[ ·・.][^\W\d_]+)*$")
+# A mainland mobile, or a landline with its area code.
+PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+@router.message(StateIs(Report.name), MsgType("text"))
+async def reporter_name(message: Message, dialog: DialogContext) -> str:
+    name = message.text.strip()
+    if not NAME.match(name) or len(name) > limits.REPORTER_NAME:
+        return _("请只输入姓名（不超过 {n} 个字）：").format(n=limits.REPORTER_NAME)
+    dialog.update(name=name)
+    return _ask(dialog, Report.phone)
+
+
+@router.message(StateIs(Report.phone), MsgType("text"))
+async def reporter_phone(message: Message, dialog: DialogContext) -> str:
+    phone = re.sub(r"[\s]", "", message.text)
+    if not PHONE.match(phone):
+        return _("号码格式不对，请输入 11 位手机号，或带区号的座机号码：")
+    dialog.update(phone=phone)
     return _ask(dialog, Report.confirm)
 
 
@@ -246,6 +301,8 @@ async def submit(
         lng=data.get("lng"),
         address=data.get("address"),
         anonymous=bool(data.get("anonymous")),
+        name=data.get("name"),
+        phone=data.get("phone"),
         fraud=data.get("fraud"),
         media_ids=(
             *data.get("photo_ids", []),

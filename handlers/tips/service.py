@@ -16,15 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Media
 from bot.i18n import _
+from bot.keys import Keys
 from bot.message import Message
 from bot.middlewares import Next
 from bot.push import Outbox
 from bot.router import Data, Result
+from handlers.tips.index import ReporterIndex
 from handlers.tips.photos import NotAnImage, clean_photo
-from handlers.tips.privacy import Sealer
 from handlers.tips.rules import TipRules
 from storage.clock import china_day_start
-from storage.models import Tip, TipEvent, TipMedia
+from storage.models import Tip, TipEvent, TipMedia, User
 from storage.tips import MediaRepo, TipRepo
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
@@ -49,6 +50,8 @@ TRANSITIONS = {
 }
 OPEN = frozenset({"submitted", "accepted", "in_progress"})
 RATINGS = {"1": "满意", "2": "基本满意", "3": "不满意"}
+#: Further emergency messages within this time fold into the open emergency tip.
+EMERGENCY_FOLD = timedelta(minutes=30)
 
 
 class TransitionError(ValueError):
@@ -70,6 +73,8 @@ class Draft:
     lng: float | None = None
     address: str | None = None
     anonymous: bool = False
+    name: str | None = None
+    phone: str | None = None
     fraud: dict[str, str] | None = None
     media_ids: tuple[int, ...] = ()
 
@@ -79,9 +84,10 @@ class TipService:
         self,
         session: AsyncSession,
         *,
-        sealer: Sealer,
+        keys: Keys,
         rules: TipRules,
         now: datetime,
+        user: User | None = None,
         outbox: Outbox | None = None,
         template_id: str = "",
     ) -> None:
@@ -89,7 +95,9 @@ class TipService:
         self.template_id = template_id
         self.repo = TipRepo(session)
         self.media = MediaRepo(session)
-        self.sealer = sealer
+        self.keys = keys
+        #: The asker's own tips (sealed on their profile).
+        self.mine = ReporterIndex(user, keys)
         self.rules = rules
         self.now = now
         self.outbox = outbox
@@ -100,17 +108,23 @@ class TipService:
             if not await self.repo.code_taken(code):
                 return code
 
-    def _reporter(self, openid: str, anonymous: bool) -> dict[str, Any]:
+    def _reporter(self, openid: str, draft: Draft | None) -> dict[str, Any]:
+        """Reachable through the bot (sealed openid); named only by what they chose to give."""
+        named = draft is not None and not draft.anonymous
         return {
-            "anonymous": anonymous,
-            "reporter_openid": None if anonymous else openid,
-            "reporter_sealed": self.sealer.seal(openid) if anonymous else None,
-            "reporter_lookup": self.sealer.lookup(openid),
+            "anonymous": not named,
+            "reporter_sealed": self.keys.seal(openid),
+            "reporter_name": draft.name if named and draft else None,
+            "reporter_phone": draft.phone if named and draft else None,
         }
 
+    async def _add(self, tip: Tip) -> Tip:
+        await self.repo.add(tip)
+        self.mine.add(tip.id)
+        return tip
+
     async def tips_today(self, openid: str) -> int:
-        start = china_day_start(self.now)
-        return await self.repo.count_since(self.sealer.lookup(openid), start)
+        return await self.repo.count_since(self.mine.ids(), china_day_start(self.now))
 
     async def submit(self, openid: str, draft: Draft, *, community_id: int | None) -> Tip:
         category = self.rules.category(draft.category)
@@ -125,7 +139,7 @@ class TipService:
             )
         text = draft.description + " " + " ".join((draft.fraud or {}).values())
         level = self.rules.level_for(category, text, repeats=repeats, fraud_lane=bool(draft.fraud))
-        tip = await self.repo.add(
+        tip = await self._add(
             Tip(
                 code=await self._unique_code(),
                 category=category.key,
@@ -140,7 +154,7 @@ class TipService:
                 community_id=community_id,
                 created_at=self.now,
                 updated_at=self.now,
-                **self._reporter(openid, draft.anonymous),
+                **self._reporter(openid, draft),
             )
         )
         await self.media.attach(draft.media_ids, tip.id)
@@ -152,9 +166,21 @@ class TipService:
             )
         return tip
 
-    async def emergency(self, openid: str, text: str, *, community_id: int | None) -> Tip:
-        """Stored at once as a red tip and paged to the officers; never queued behind a form."""
-        tip = await self.repo.add(
+    async def emergency(
+        self, openid: str, text: str, *, community_id: int | None
+    ) -> tuple[Tip, bool]:
+        """Stored at once as a red tip and paged to the officers; never queued behind a form.
+
+        Returns the tip and whether the message folded into the reporter's open emergency (a
+        second "救命" adds to the first instead of paging again). The tip names nobody: an
+        emergency never reveals who sent it, whatever report the sender was in the middle of.
+        """
+        open_tip = await self.repo.open_emergency(self.mine.ids(), self.now - EMERGENCY_FOLD)
+        if open_tip is not None:
+            await self._log(open_tip, "reporter", "supplement", None, None, text)
+            open_tip.updated_at = self.now
+            return open_tip, True
+        tip = await self._add(
             Tip(
                 code=await self._unique_code(),
                 category="other",
@@ -166,12 +192,12 @@ class TipService:
                 community_id=community_id,
                 created_at=self.now,
                 updated_at=self.now,
-                **self._reporter(openid, False),
+                **self._reporter(openid, None),
             )
         )
         await self._log(tip, "reporter", "status", None, "submitted", "emergency words")
         await self.repo.alert(tip_id=tip.id, kind="emergency", now=self.now)
-        return tip
+        return tip, False
 
     async def _log(
         self,
@@ -197,7 +223,7 @@ class TipService:
     async def own_tip(self, code: str, openid: str) -> Tip | None:
         """The asker's tip by code; someone else's tip is as absent as a made-up code."""
         tip = await self.repo.by_code(code.upper())
-        return tip if tip is not None and self.owned_by(tip, openid) else None
+        return tip if tip is not None and self.owned_by(tip) else None
 
     async def draft_media(self, openid: str, media: Media, kind: str) -> TipMedia:
         """Keep a photo or voice clip for the reporter's draft until the tip is confirmed."""
@@ -213,12 +239,16 @@ class TipService:
             )
         )
 
-    async def draft_photo(self, openid: str, media: Media | None, *, taken: int) -> TipMedia | str:
+    async def draft_photo(
+        self, openid: str, media: Media | None, *, taken: int, problem: str | None = None
+    ) -> TipMedia | str:
         """Strip and keep a photo; a string says why not (limit, lost download, not an image)."""
         if taken >= self.rules.photos_per_tip:
             return _("最多只能发 {n} 张照片，请回复 完成 继续。").format(
                 n=self.rules.photos_per_tip
             )
+        if problem == "too_large":
+            return _("这张图片太大了（超过 10MB），请换一张或截图后发送。")
         if media is None:
             return _("照片没有收到，请重新发送。")
         try:
@@ -227,15 +257,12 @@ class TipService:
             return _("这张图片无法识别，请换一张。")
         return await self.draft_media(openid, Media(clean.data, clean.content_type), "image")
 
-    def owned_by(self, tip: Tip, openid: str) -> bool:
-        return tip.reporter_lookup is not None and tip.reporter_lookup == self.sealer.lookup(
-            openid
-        )
+    def owned_by(self, tip: Tip) -> bool:
+        """Whether the asker reported ``tip`` (their sealed index says so)."""
+        return tip.id in self.mine.ids()
 
     def reporter_of(self, tip: Tip) -> str | None:
-        if tip.reporter_openid:
-            return tip.reporter_openid
-        return self.sealer.unseal(tip.reporter_sealed) if tip.reporter_sealed else None
+        return self.keys.unseal(tip.reporter_sealed) if tip.reporter_sealed else None
 
     async def supplement(
         self, tip: Tip, *, text: str = "", media_ids: tuple[int, ...] = ()
@@ -296,9 +323,10 @@ async def provide(handler: Next, message: Message, data: Data) -> Result:
     """Middleware: hand every handler of the update one ``tips`` service."""
     data["tips"] = TipService(
         data["session"],
-        sealer=data["sealer"],
+        keys=data["keys"],
         rules=data["tip_rules"],
         now=data["now"],
+        user=data.get("user"),
         outbox=data["outbox"],
         template_id=data["settings"].tip_template_id,
     )

@@ -1,8 +1,8 @@
 """How officers see tips: lists, details and CSV exports.
 
 These renderings are the only way tip data leaves the bot for officers, so they are where
-privacy is enforced: personal numbers are masked, and an anonymous tip shows no reporter at
-all (not the openid, not the lookup hash, not the sealed form).
+privacy is enforced: personal numbers are masked, no view ever shows an openid or the sealed
+form, and only a named tip shows its reporter's name and phone (masked in lists).
 """
 
 from __future__ import annotations
@@ -19,10 +19,13 @@ from storage.clock import CHINA
 from storage.models import Tip, TipEvent
 
 
-def _reporter(tip: Tip) -> str:
-    if tip.anonymous:
+def _reporter(tip: Tip, *, full: bool = False) -> str:
+    if tip.anonymous or not (tip.reporter_name or tip.reporter_phone):
         return _("匿名")
-    return tip.reporter_openid or _("已注销")
+    phone = tip.reporter_phone or ""
+    if phone and not full:
+        phone = phone[:3] + "****" + phone[-4:]
+    return f"{tip.reporter_name or ''} {phone}".strip()
 
 
 def _category(tip: Tip, rules: TipRules) -> str:
@@ -44,7 +47,7 @@ def officer_detail(tip: Tip, events: Iterable[TipEvent], rules: TipRules) -> str
         _("编号：{code}（{level}）").format(code=tip.code, level=_(LEVEL_NAMES[tip.level])),
         _("类别：{name}").format(name=_category(tip, rules)),
         _("状态：{status}").format(status=_(STATUS_NAMES[tip.status])),
-        _("举报人：{who}").format(who=_reporter(tip)),
+        _("举报人：{who}").format(who=_reporter(tip, full=True)),
         _("情况：{text}").format(text=mask(tip.description)),
     ]
     fraud = tip.details.get("fraud") if tip.details else None
@@ -82,21 +85,29 @@ EXPORT_COLUMNS = (
 )
 
 
+#: A spreadsheet runs a cell that starts with these as a formula (=HYPERLINK(…) exfiltrates).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: formula-like values get a leading quote."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def export_csv(tips: Iterable[Tip], rules: TipRules) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for tip in tips:
-        writer.writerow(
-            (
-                tip.code,
-                tip.created_at.isoformat(),
-                _category(tip, rules),
-                tip.level,
-                tip.status,
-                _reporter(tip),
-                mask(tip.description),
-                mask(tip.address or ""),
-            )
+        row = (
+            tip.code,
+            tip.created_at.isoformat(),
+            _category(tip, rules),
+            tip.level,
+            tip.status,
+            _reporter(tip),
+            mask(tip.description),
+            mask(tip.address or ""),
         )
+        writer.writerow([cell(value) for value in row])
     return out.getvalue()

@@ -1,0 +1,62 @@
+"""Photos and voice clips are downloaded only when the user's dialog step asks for them.
+
+WeChat keeps temporary media three days, so a wanted clip is fetched at once, in the user's
+turn (after their earlier messages, before their later ones) and outside any transaction. A
+photo sent outside a report costs nothing: no download, nothing stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.api import Media, MediaKind, WeChatAPI
+from bot.dialog import StatesGroup
+from bot.errors import MediaTooLarge, WeChatAPIError
+from bot.message import Message
+from storage.dialogs import DialogRepo
+
+log = logging.getLogger("pingan.media")
+
+MEDIA_TYPES = ("image", "voice")
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What the handler gets: the media, or why there is none ("too_large", "failed")."""
+
+    media: Media | None = None
+    problem: str | None = None
+
+
+NOTHING = Fetched()
+
+
+class MediaFetcher:
+    def __init__(self, api: WeChatAPI, reader: async_sessionmaker[AsyncSession]) -> None:
+        self.api = api
+        self.reader = reader
+
+    async def _wanted(self, message: Message) -> bool:
+        async with self.reader() as session:
+            row = await DialogRepo(session).get(message.openid)
+        state = StatesGroup.lookup(row.state if row else None)
+        return state is not None and message.msg_type in state.media
+
+    async def fetch_if_wanted(self, message: Message) -> Fetched:
+        if message.msg_type not in MEDIA_TYPES or not message.media_id:
+            return NOTHING
+        if not await self._wanted(message):
+            return NOTHING
+        try:
+            kind: MediaKind = "voice" if message.msg_type == "voice" else "image"
+            media = await self.api.download_media(message.media_id, kind=kind)
+        except MediaTooLarge as exc:
+            log.warning("media refused: %s", exc.errmsg)
+            return Fetched(problem="too_large")
+        except WeChatAPIError as exc:
+            log.warning("media download failed errcode=%s", exc.errcode)
+            return Fetched(problem="failed")
+        return Fetched(media=media)
