@@ -11,6 +11,9 @@ webhook = logging.getLogger("pingan.webhook")
 dispatcher = logging.getLogger("pingan.dispatcher")
 push = logging.getLogger("pingan.push")
 
+#: Loggers of the database drivers, which print statements with their parameters at DEBUG.
+DRIVERS = ("aiosqlite", "sqlalchemy.engine", "asyncpg")
+
 
 def hash_openid(openid: str | None, salt: str) -> str:
     """A short keyed hash: lines about one user can be joined, not traced back to the openid."""
@@ -25,7 +28,7 @@ def configure(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     # Drivers log SQL parameters (openids, tip text) at DEBUG: never let them through.
-    for noisy in ("aiosqlite", "sqlalchemy.engine", "asyncpg"):
+    for noisy in DRIVERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -10,6 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Handoff, Reminder, UnansweredQuestion
 
 
+#: What an officer reads of a hand-off and the questions folded into it.
+HANDOFF_CHARS = 2000
+
+
 class InquiryRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -37,7 +41,20 @@ class InquiryRepo:
         return list((await self.session.execute(stmt)).scalars())
 
     async def hand_off(self, openid: str, question: str, now: datetime) -> Handoff:
-        row = Handoff(openid=openid, question=question[:1000], created_at=now)
+        """Queue a question for the officers; while one is unanswered, more fold into it."""
+        stmt = (
+            select(Handoff)
+            .where(Handoff.openid == openid, Handoff.answered_at.is_(None))
+            .order_by(Handoff.id.desc())
+            .limit(1)
+        )
+        open_row = (await self.session.execute(stmt)).scalar_one_or_none()
+        if open_row is not None:
+            open_row.repeats += 1
+            if len(open_row.question) < HANDOFF_CHARS:  # the officer reads the first ones
+                open_row.question = (open_row.question + "\n" + question)[:HANDOFF_CHARS]
+            return open_row
+        row = Handoff(openid=openid, question=question[:HANDOFF_CHARS], created_at=now)
         self.session.add(row)
         await self.session.flush()
         return row

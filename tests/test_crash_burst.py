@@ -30,6 +30,7 @@ from storage.db import open_database
 from storage.models import Delivery, UnansweredQuestion
 from tests.conftest import APPID, ORIGINAL_ID, SECRET, TEST_SEAL_KEY, TOKEN
 
+ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = 150
 USERS = 30
 CLIENTS = 16
@@ -62,10 +63,10 @@ async def serving(
         "PINGAN_LOG_LEVEL": "WARNING",
     }
     env.pop("PINGAN_WECHAT_AES_KEY", None)
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: ASYNC220 - started once, returns at once
         [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
         env=env,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
