@@ -39,6 +39,10 @@ class Liveness(Protocol):
 
     async def stop(self) -> None: ...
 
+    async def ensure(self) -> None:
+        """Hold the lock again if it was lost (the database restarted under us)."""
+        ...
+
     async def dead(self, owners: set[str]) -> set[str]:
         """The owners among ``owners`` that are gone."""
         ...
@@ -50,17 +54,32 @@ class PostgresLiveness:
         self._conn: AsyncConnection | None = None
         self.instance = ""
 
-    async def start(self) -> None:
+    async def _lock(self, number: int) -> AsyncConnection | None:
         conn = await self._engine.connect()
         await conn.execution_options(isolation_level="AUTOCOMMIT")
-        while True:
+        taken = await conn.scalar(
+            text("SELECT pg_try_advisory_lock(:c, :n)"), {"c": _PG_CLASS, "n": number}
+        )
+        if taken:
+            return conn
+        await conn.close()
+        return None
+
+    async def start(self) -> None:
+        while self._conn is None:
             number = secrets.randbelow(2**31 - 1) + 1
-            taken = await conn.scalar(
-                text("SELECT pg_try_advisory_lock(:c, :n)"), {"c": _PG_CLASS, "n": number}
-            )
-            if taken:
-                break
-        self._conn, self.instance = conn, str(number)
+            self._conn = await self._lock(number)
+        self.instance = str(number)
+
+    async def ensure(self) -> None:
+        try:
+            assert self._conn is not None
+            await self._conn.scalar(text("SELECT 1"))
+        except Exception:
+            # Until now other processes saw us as dead and may have taken deliveries over;
+            # our finishes of those fail (the ledger checks ownership), so nothing doubles.
+            log.warning("liveness lock lost; taking it again")
+            self._conn = await self._lock(int(self.instance))
 
     async def stop(self) -> None:
         if self._conn is not None:
@@ -89,6 +108,9 @@ class SqliteLiveness:
         self._dir = database.with_name(database.name + ".owners")
         self._fd: int | None = None
         self.instance = secrets.token_hex(8)
+
+    async def ensure(self) -> None:
+        return None  # the lock file stays locked for as long as this process lives
 
     def _path(self, owner: str) -> Path:
         return self._dir / f"{owner}.lock"

@@ -462,6 +462,7 @@ class Pipeline:
         """In every live process: sweep now, then every ``sweep_interval`` seconds."""
         while True:
             try:
+                await self.liveness.ensure()
                 await self.sweep()
                 await self.prune()
             except Exception as exc:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import pytest
 from aiohttp import ClientSession
 from sqlalchemy import func, select
 
@@ -120,8 +122,9 @@ async def test_concurrent_copies_across_two_instances_run_once(start_bot: StartB
 
 
 async def test_slow_handler_answers_success_then_customer_service(
-    start_bot: StartBot, platform: FakeWeChat
+    start_bot: StartBot, platform: FakeWeChat, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="pingan")
     runs: list[str] = []
     bot = await start_bot(
         dispatcher=create_dispatcher(survey_router(runs, delay=0.5)), reply_budget=0.1
@@ -134,6 +137,9 @@ async def test_slow_handler_answers_success_then_customer_service(
     received = platform.inbox("o-slow")
     assert [m["content"] for m in received] == ["慢慢来"]
     assert await count(bot, OutboundMessage, status="sent") == 1
+    # Logged as what it was: late, not handled in time.
+    assert any("reply missed the budget" in r.getMessage() for r in caplog.records)
+    assert any("outcome=late" in r.getMessage() for r in caplog.records)
 
 
 async def test_failing_handler_apologises_once_and_keeps_the_message(start_bot: StartBot) -> None:
