@@ -13,13 +13,20 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from bot.errors import SystemBusy, TokenRejected, TransportError, WeChatAPIError, error_for
+from bot.errors import (
+    MediaTooLarge,
+    SystemBusy,
+    TokenRejected,
+    TransportError,
+    WeChatAPIError,
+    error_for,
+)
 from bot.metrics import Metrics
 from bot.tokens import TokenManager
 from storage.clock import Clock
@@ -33,6 +40,17 @@ TAG_BATCH = 50  # openids per batchtagging call (platform limit)
 class Media:
     data: bytes
     content_type: str
+
+
+MediaKind = Literal["image", "voice", "video", "thumb"]
+#: WeChat's own limits on temporary media: anything larger is not a file a user sent.
+MEDIA_LIMITS: dict[str, int] = {
+    "image": 10 << 20,
+    "voice": 2 << 20,
+    "video": 10 << 20,
+    "thumb": 64 << 10,
+}
+_MEDIA_CHUNK = 64 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,14 +204,68 @@ class WeChatAPI:
             body["url"] = url
         await self.call("POST", "/cgi-bin/message/template/send", body=body)
 
-    async def download_media(self, media_id: str) -> Media:
-        result = await self.call(
-            "GET", "/cgi-bin/media/get", params={"media_id": media_id}, raw=True
-        )
+    async def download_media(self, media_id: str, kind: MediaKind = "image") -> Media:
+        """Temporary media (WeChat keeps it 3 days), read up to the platform's limit for ``kind``.
+
+        Raises MediaTooLarge as soon as the body passes the limit, without reading the rest;
+        other failures raise as any call does (a rejected token is refreshed once).
+        """
+        if kind not in MEDIA_LIMITS:
+            msg = f"unknown media kind {kind!r}"
+            raise ValueError(msg)
+        limit = MEDIA_LIMITS[kind]
+        path = "/cgi-bin/media/get"
+
+        # call() reads the whole body; this is its token handling around a bounded read.
+        async def attempt() -> Any:
+            token = await self.tokens.get()
+            try:
+                return await self._get_media(path, media_id, token, limit)
+            except TokenRejected:
+                token = await self.tokens.get(stale=token)
+                return await self._get_media(path, media_id, token, limit)
+
+        result = await self._with_retries(attempt)
         if not isinstance(result, Media):
             msg = "media/get answered JSON without an errcode"
-            raise WeChatAPIError(-3, msg, "/cgi-bin/media/get")
+            raise WeChatAPIError(-3, msg, path)
         return result
+
+    async def _get_media(self, path: str, media_id: str, token: str, limit: int) -> Any:
+        """One media/get: the bytes as Media, a JSON answer as a payload, errcodes raised."""
+        params = {"media_id": media_id, "access_token": token}
+        chunks: list[bytes] = []
+        try:
+            async with self.http.get(
+                self.base + path, params=params, timeout=self._timeout
+            ) as resp:
+                if resp.status >= 500:
+                    raise self._count(TransportError(-2, f"HTTP {resp.status}", path))
+                content_type = resp.headers.get("Content-Type", "")
+                if resp.content_length is not None and resp.content_length > limit:
+                    raise self._count(MediaTooLarge(path, limit=limit, received=0))
+                # Counted after decompression, so a gzip-encoded body is bounded as well.
+                received = 0
+                async for chunk in resp.content.iter_chunked(_MEDIA_CHUNK):
+                    received += len(chunk)
+                    if received > limit:
+                        # Leaving the block closes the connection instead of draining it.
+                        raise self._count(MediaTooLarge(path, limit=limit, received=received))
+                    chunks.append(chunk)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise self._count(TransportError(-2, type(exc).__name__, path)) from exc
+        content = b"".join(chunks)
+        if not content_type.startswith(("application/json", "text/plain")):
+            return Media(content, content_type)
+        try:
+            payload = json.loads(content)
+        except ValueError:
+            msg = f"non-JSON answer, HTTP {resp.status}"
+            raise self._count(TransportError(-2, msg, path)) from None
+        errcode = int(payload.get("errcode", 0)) if isinstance(payload, dict) else 0
+        if errcode:
+            raise self._count(error_for(errcode, str(payload.get("errmsg", "")), path))
+        return payload
 
     async def user_info(self, openid: str, lang: str = "zh_CN") -> dict[str, Any]:
         info: dict[str, Any] = await self.call(

@@ -49,6 +49,22 @@ class TransportError(WeChatAPIError):
     """No usable answer at all: timeout, connection error, 5xx or a non-JSON body."""
 
 
+class MediaTooLarge(WeChatAPIError):
+    """A media download passed the platform's size limit for its kind (errcode -4, ours).
+
+    The download stops there: tell the resident the file is too large (文件太大) rather than
+    that it went missing. Not retried: the same file is as large the next time.
+    """
+
+    ERRCODE: ClassVar[int] = -4
+
+    def __init__(self, path: str, *, limit: int, received: int) -> None:
+        super().__init__(self.ERRCODE, f"media larger than {limit} bytes", path)
+        self.limit = limit
+        #: Bytes read before giving up (0 when Content-Length already said too much).
+        self.received = received
+
+
 _BY_CODE = {
     code: cls
     for cls in (TokenRejected, SystemBusy, QuotaExceeded, OutsideWindow, InvalidMedia)

@@ -39,7 +39,7 @@ from bot.liveness import Liveness
 from bot.media import MediaFetcher
 from bot.message import Message
 from bot.metrics import Metrics
-from bot.protocol import ProtocolError, parse_xml, render_text_reply, to_message
+from bot.protocol import ProtocolError, dedup_source, parse_xml, render_text_reply, to_message
 from bot.push import Outbox, Pusher
 from bot.ratelimit import RateLimiter
 from storage.clock import Clock, utc
@@ -64,22 +64,6 @@ class _Job:
     outcome: str = "handled"
     stored: bool = False  # the message is in the ledger (our claim or an earlier one)
     late: bool = False  # the webhook answered already: send the reply as a push
-
-
-def dedup_source(message: Message) -> str:
-    """DESIGN.md's dedup key, before it is keyed: MsgId, or sender + time + event for events."""
-    if message.msg_id:
-        return f"{message.account}|msg|{message.msg_id}"
-    return "|".join(
-        (
-            message.account,
-            "event",
-            message.openid,
-            str(message.create_time),
-            message.event or "",
-            message.event_key,
-        )
-    )
 
 
 def _lock_id(user_key: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
+import math
 import re
 import struct
 import xml.etree.ElementTree as StdET
@@ -21,6 +22,7 @@ from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.replies import TextReply
 
 from bot.message import Location, Message
+from storage import limits
 
 _REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 
@@ -110,53 +112,113 @@ class SafeMode:
         )
 
 
-def _location(fields: dict[str, str]) -> Location | None:
+_OPENID = re.compile(r"[A-Za-z0-9_-]+")  # openids are URL-safe base64
+_DIGITS = re.compile(r"[0-9]+")
+#: A map's zoom level (WeChat sends 1–20); it is not stored, only bounded.
+_SCALE_DIGITS = 3
+#: Events whose EventKey is the menu's URL or page path rather than a key.
+_URL_EVENTS = frozenset({"view", "view_miniprogram"})
+
+
+def _bounded(value: str, name: str, limit: int) -> str:
+    """A value that must fit its column: longer means WeChat did not send it, so refuse."""
+    if len(value) > limit:
+        raise ProtocolError(400, f"{name} longer than {limit} characters")
+    return value
+
+
+def _digits(value: str, name: str, limit: int) -> int:
+    # int() would also take "+1", "1_000" and non-ASCII digits; WeChat sends ASCII digits.
+    if value.startswith("-") and _DIGITS.fullmatch(value[1:]):
+        raise ProtocolError(400, f"{name} is negative")
+    if not _DIGITS.fullmatch(value):
+        raise ProtocolError(400, f"{name} is not a number")
+    if len(value) > limit:
+        raise ProtocolError(400, f"{name} longer than {limit} digits")
+    return int(value)
+
+
+def _number(fields: dict[str, str], name: str, bound: float) -> float:
+    """A finite float within ±``bound``: NaN, inf and 9999° are not places on Earth."""
     try:
-        if "Location_X" in fields:
-            scale = fields.get("Scale")
-            return Location(
-                lat=float(fields["Location_X"]),
-                lng=float(fields["Location_Y"]),
-                label=fields.get("Label", ""),
-                scale=int(scale) if scale else None,
-            )
-        if "Latitude" in fields:
-            return Location(lat=float(fields["Latitude"]), lng=float(fields["Longitude"]))
-    except (KeyError, ValueError):
-        raise ProtocolError(400, "malformed location") from None
+        number = float(fields[name])
+    except KeyError:
+        raise ProtocolError(400, f"malformed location: no {name}") from None
+    except ValueError:
+        raise ProtocolError(400, f"{name} is not a number") from None
+    if not math.isfinite(number) or abs(number) > bound:
+        raise ProtocolError(400, f"{name} out of range")
+    return number
+
+
+def _location(fields: dict[str, str]) -> Location | None:
+    if "Location_X" in fields:
+        scale = fields.get("Scale")
+        return Location(
+            lat=_number(fields, "Location_X", 90),
+            lng=_number(fields, "Location_Y", 180),
+            # Phones send whatever the map shows as the place's name: keep what fits.
+            label=fields.get("Label", "")[: limits.LOCATION_LABEL],
+            scale=_digits(scale, "Scale", _SCALE_DIGITS) if scale else None,
+        )
+    if "Latitude" in fields:
+        location = Location(
+            lat=_number(fields, "Latitude", 90), lng=_number(fields, "Longitude", 180)
+        )
+        if fields.get("Precision"):
+            precision = _number(fields, "Precision", math.inf)
+            if precision < 0:
+                raise ProtocolError(400, "Precision out of range")
+        return location
     return None
 
 
 def to_message(fields: dict[str, str]) -> Message:
+    """The typed message, or a ProtocolError(400) for anything outside the platform's rules.
+
+    Every value that reaches a column is checked against ``storage.limits`` here, so SQLite
+    (which ignores VARCHAR sizes) and PostgreSQL (which refuses longer values) behave alike.
+    """
     missing = [name for name in _REQUIRED if not fields.get(name)]
     if missing:
         raise ProtocolError(400, f"missing fields: {', '.join(missing)}")
-    try:
-        create_time = int(fields["CreateTime"])
-    except ValueError:
-        raise ProtocolError(400, "CreateTime is not a number") from None
-    msg_type = fields["MsgType"].lower()
-    event = fields.get("Event", "").lower() or None
+    openid = _bounded(fields["FromUserName"], "FromUserName", limits.OPENID)
+    if not _OPENID.fullmatch(openid):
+        raise ProtocolError(400, "FromUserName is not an openid")
+    account = _bounded(fields["ToUserName"], "ToUserName", limits.ACCOUNT)
+    create_time = _digits(fields["CreateTime"], "CreateTime", limits.CREATE_TIME_DIGITS)
+    # Lower-cased before the check: "İ".lower() is two characters.
+    msg_type = _bounded(fields["MsgType"].lower(), "MsgType", limits.MSG_TYPE)
+    event = _bounded(fields.get("Event", "").lower(), "Event", limits.EVENT) or None
     if msg_type == "event" and event is None:
         raise ProtocolError(400, "event without Event")
-    if msg_type != "event" and not fields.get("MsgId"):
+    msg_id = fields.get("MsgId") or None
+    if msg_type != "event" and msg_id is None:
         raise ProtocolError(400, "message without MsgId")
-    event_key = fields.get("EventKey", "")
+    if msg_id is not None:
+        _digits(msg_id, "MsgId", limits.MSG_ID_DIGITS)
+    key_limit = limits.MENU_URL if event in _URL_EVENTS else limits.EVENT_KEY
+    event_key = _bounded(fields.get("EventKey", ""), "EventKey", key_limit)
     scene = None
     if event == "subscribe" and event_key.startswith("qrscene_"):
         scene = event_key.removeprefix("qrscene_")
     elif event == "scan":
         scene = event_key
+    # Text is clipped, not refused: a 400 makes WeChat retry and then drop the message, and
+    # a resident's report must not be lost for being long (the platform itself caps text at
+    # 2048 bytes, so only a changed platform or a forgery reaches this).
+    content = fields.get("Content", "")[: limits.CONTENT_CHARS]
+    recognition = fields.get("Recognition", "")[: limits.CONTENT_CHARS]
     return Message(
-        openid=fields["FromUserName"],
-        account=fields["ToUserName"],
+        openid=openid,
+        account=account,
         create_time=create_time,
         msg_type=msg_type,
-        msg_id=fields.get("MsgId") or None,
-        content=fields.get("Content", ""),
+        msg_id=msg_id,
+        content=content,
         media_id=fields.get("MediaId") or None,
         pic_url=fields.get("PicUrl") or None,
-        recognition=fields.get("Recognition") or None,
+        recognition=recognition or None,
         location=_location(fields),
         event=event,
         event_key=event_key,
@@ -165,22 +227,21 @@ def to_message(fields: dict[str, str]) -> Message:
     )
 
 
-def dedup_key(message: Message) -> str:
-    """Key per DESIGN.md, hashed so the ledger holds no raw openid."""
+def dedup_source(message: Message) -> str:
+    """DESIGN.md's dedup key before it is keyed (the ledger stores an HMAC of it, never this):
+    MsgId for messages; sender, time, event and key for events."""
     if message.msg_id:
-        raw = f"{message.account}|msg|{message.msg_id}"
-    else:
-        raw = "|".join(
-            (
-                message.account,
-                "event",
-                message.openid,
-                str(message.create_time),
-                message.event or "",
-                message.event_key,
-            )
+        return f"{message.account}|msg|{message.msg_id}"
+    return "|".join(
+        (
+            message.account,
+            "event",
+            message.openid,
+            str(message.create_time),
+            message.event or "",
+            message.event_key,
         )
-    return hashlib.sha256(raw.encode()).hexdigest()
+    )
 
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.dialog import DialogContext, StatesGroup
 from bot.filters import Event, Keyword, MenuKey
 from bot.i18n import _
+from bot.keys import Keys
 from bot.message import Message
 from bot.router import Router
 from handlers.scenes import apply_scene
-from bot.keys import Keys
 from handlers.tips.index import ReporterIndex
 from storage.inquiries import InquiryRepo
 from storage.models import User

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from simulator.errors import ERRMSG, ApiError
+from simulator.media import MediaStream
 from simulator.request import ApiRequest, RawResponse, Upload
 from simulator.state import FakeWeChat
 
@@ -132,10 +133,30 @@ async def _handle(request: web.Request) -> web.StreamResponse:
         answer = route.handler(ApiRequest(request.method, path, query, body, files))
     except ApiError as error:
         return _json(error.payload())
+    if isinstance(answer, MediaStream):
+        return await _stream(request, answer)
     if isinstance(answer, RawResponse):
         headers = {"Content-Type": answer.content_type, **answer.headers}
         return web.Response(body=answer.data, headers=headers)
     return _json(answer)
+
+
+async def _stream(request: web.Request, answer: MediaStream) -> web.StreamResponse:
+    """A generated media body, written as the client reads it, until the client hangs up."""
+    response = web.StreamResponse(headers={"Content-Type": answer.content_type, **answer.headers})
+    if answer.length is None:
+        response.enable_chunked_encoding()
+    else:
+        response.content_length = answer.length
+    await response.prepare(request)
+    try:
+        for chunk in answer.chunks():
+            await response.write(chunk)
+            answer.sent(len(chunk))
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client stopped reading: what a size limit is for
+    return response
 
 
 async def _sim_inbox(request: web.Request) -> web.Response:

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Handoff, Reminder, UnansweredQuestion
 
-
 #: What an officer reads of a hand-off and the questions folded into it.
 HANDOFF_CHARS = 2000
 

@@ -14,7 +14,7 @@ from aiohttp import ClientSession
 from sqlalchemy import select, text
 
 from bot.message import Message
-from bot.pipeline import dedup_source
+from bot.protocol import dedup_source
 from bot.typedefs import keys_key, metrics_key, pipeline_key, sessionmaker_key
 from simulator import FakeClock, FakeWeChat
 from storage.db import create_engine

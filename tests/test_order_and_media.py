@@ -31,8 +31,8 @@ async def test_photo_then_done_while_the_download_is_slow(bot: Bot, platform: Fa
     await _to_photo_step(bot, me)
     platform.faults.delay_next(MEDIA, 0.5)  # WeChat's media server is slow today
     photo = asyncio.create_task(bot.sender.image(me, jpeg_with_gps()))
-    while not platform.calls_to(MEDIA):  # the photo is in, its download under way…
-        await asyncio.sleep(0.01)
+    while not platform.calls_to(MEDIA):  # noqa: ASYNC110 - the platform offers no event
+        await asyncio.sleep(0.01)  # the photo is in, its download under way…
     done = await bot.sender.text(me, "完成")  # …when 完成 arrives
     first = await photo
     assert first.reply is not None and "第 1 张" in first.reply.content

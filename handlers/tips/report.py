@@ -18,6 +18,7 @@ from bot.filters import InGroup, Keyword, MenuKey, MsgType, StateIs
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
+from handlers.tips.media import NotAudio, clean_voice
 from handlers.tips.rules import TipRules, load_rules
 from handlers.tips.service import Draft, TipService, discard_drafts
 from storage import limits
@@ -162,6 +163,10 @@ async def describe(
                 return _("语音太长了，请分段发送，或改用文字描述。")
             return _("语音没有收到，请再发一次，或改用文字描述。")
         if media is not None:
+            try:
+                media = clean_voice(media)
+            except NotAudio:
+                return _("这段语音无法识别，请重新录一段，或改用文字描述。")
             stored = await tips.draft_media(message.openid, media, "voice")
             replaced = dialog.data.get("voice_id")
             if replaced is not None:  # a new clip replaces the earlier one
