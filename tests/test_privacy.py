@@ -14,7 +14,14 @@ from bot.typedefs import engine_key, keys_key, pipeline_key, sessionmaker_key
 from handlers.tips.rules import load_rules
 from handlers.tips.views import export_csv
 from simulator import FakeClock, FakeWeChat
-from storage.models import Base, EnrolmentCode, Tip, TipEvent, UnansweredQuestion
+from storage.models import (
+    Base,
+    EnrolmentCode,
+    OfficerAlert,
+    Tip,
+    TipEvent,
+    UnansweredQuestion,
+)
 from storage.users import EnrolmentRepo
 from tests.conftest import Bot
 from tests.test_tips import _file_tip, _resolve, say, tips
@@ -85,6 +92,21 @@ async def test_a_dump_ties_no_anonymous_tip_to_its_reporter(
     assert holding(tables, hashlib.sha256(me.encode()).hexdigest()) == []
     # The reporter still follows their tips (through the sealed index on their profile).
     assert secret.code in await say(bot, me, "我的举报")
+
+
+async def test_a_report_keeps_its_anonymity_through_alarming_words(bot: Bot) -> None:
+    me = "o-drugs"
+    for answer in ("举报", "5"):
+        await say(bot, me, answer)
+    # 正在 + the 偷 of 偷偷 once fired the emergency route and filed a named red tip.
+    assert "地点" in await say(bot, me, "有人正在偷偷贩毒，就在村东头的仓库")
+    for answer in ("跳过", "完成", "1", "1"):
+        await say(bot, me, answer)
+    [tip] = await tips(bot)
+    assert (tip.source, tip.anonymous, tip.reporter_name) == ("guided", True, None)
+    async with bot.app[sessionmaker_key]() as session:
+        alerts = await session.scalar(select(func.count()).select_from(OfficerAlert))
+    assert alerts == 1  # 贩毒 makes it red: the officers' alert, not an emergency page
 
 
 async def test_store_errors_log_no_openid_and_no_text(

@@ -79,6 +79,13 @@ BAD_PLAIN: list[tuple[str, bytes | str, int]] = [
     ("entity bomb", b'<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><xml>&b;</xml>', 400),
     ("external dtd", b'<!DOCTYPE xml SYSTEM "http://127.0.0.1:1/x.dtd"><xml/>', 400),
     ("wrong root", b"<msg><MsgType>text</MsgType></msg>", 400),
+    # WeChat sends UTF-8: a GBK body is refused rather than stored garbled.
+    ("gbk", text_xml("电动车被偷了").encode("gbk"), 400),
+    (
+        "gbk declared",
+        ('<?xml version="1.0" encoding="GBK"?>' + text_xml("电动车被偷了")).encode("gbk"),
+        400,
+    ),
     ("missing MsgType", text_xml().replace("<MsgType><![CDATA[text]]></MsgType>", ""), 400),
     ("missing MsgId", text_xml().replace("<MsgId>1001</MsgId>", ""), 400),
     ("bad CreateTime", text_xml().replace(f"<CreateTime>{NOW}", "<CreateTime>soon"), 400),
