@@ -25,6 +25,7 @@ import aiohttp
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bot.keys import new_key
 from bot.protocol import parse_xml, sign, signature_ok
 
 TOKEN = "bench-token"
@@ -175,7 +176,7 @@ async def main() -> None:
     env = {
         **os.environ,
         "PINGAN_DATABASE_URL": url,
-        "PINGAN_SEAL_KEY": "bench-seal-key-0123456789",
+        "PINGAN_SEAL_KEY": new_key(),  # a fresh store each run: a fresh key
         "PINGAN_WECHAT_TOKEN": TOKEN,
         "PINGAN_WECHAT_APPID": APPID,
         "PINGAN_WECHAT_SECRET": "unused",

@@ -1,4 +1,5 @@
-"""Station staff's commands: `pingan menu push`, `pingan community …`, `pingan faq gaps`.
+"""Station staff's commands: `pingan menu push`, `pingan community …`, `pingan faq gaps`,
+`pingan keys rotate`.
 
 Each opens the store and, when it needs one, a WeChat API gateway (sharing the service's
 access_token through the store), does one thing, and prints the result.
@@ -15,11 +16,13 @@ import aiohttp
 
 from bot.api import WeChatAPI
 from bot.config import Settings
+from bot.keys import WeakKey
 from handlers.menu import load_menu
 from handlers.scenes import community_scene
 from storage.clock import system_clock, utc
 from storage.db import Database, open_database
 from storage.inquiries import InquiryRepo
+from storage.keychecks import KeyMismatch, rotate_store
 from storage.users import CommunityRepo
 
 SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket="
@@ -91,3 +94,28 @@ async def faq_gaps(settings: Settings, args: argparse.Namespace) -> str:
         rows = await InquiryRepo(session).gaps(args.limit)
     lines = [f"{row.asked:5}  {row.example}" for row in rows]
     return "\n".join(["asked  question (most asked first)", *lines]) if rows else "no gaps"
+
+
+async def keys_rotate(settings: Settings, args: argparse.Namespace) -> str:
+    """Re-seal every sealed value with the newest key; then the older keys can be dropped."""
+    try:
+        keys = settings.seal_keys()
+    except WeakKey as exc:
+        raise SystemExit(str(exc)) from None
+    database = open_database(settings.database_url)
+    try:
+        results = await rotate_store(database.sessionmaker, keys)
+    except KeyMismatch as exc:
+        raise SystemExit(str(exc)) from None
+    finally:
+        await database.dispose()
+    lines = [
+        f"{r.name:22} {r.resealed:6} re-sealed {r.current:6} already newest"
+        + (f" {r.unreadable:6} unreadable (left as they are)" if r.unreadable else "")
+        for r in results
+    ]
+    lines.append(
+        "every readable sealed value now uses the newest key: "
+        "the keys after it can be removed from PINGAN_SEAL_KEY"
+    )
+    return "\n".join(lines)

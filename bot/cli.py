@@ -1,4 +1,4 @@
-"""The ``pingan`` command: serve, db upgrade, demo."""
+"""The ``pingan`` command: serve, db upgrade, keys, demo and the staff's commands."""
 
 from __future__ import annotations
 
@@ -53,6 +53,13 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(script=args.script, database=args.database)
 
 
+def _keys_new(args: argparse.Namespace) -> int:
+    from bot.keys import new_key
+
+    print(new_key())
+    return 0
+
+
 def _admin(args: argparse.Namespace) -> int:
     settings = Settings()
     loggers.configure("WARNING")
@@ -96,6 +103,18 @@ def build_parser() -> argparse.ArgumentParser:
     qr.add_argument("--days", type=int, default=30, help="temporary code lifetime (≤ 30)")
     qr.add_argument("--permanent", action="store_true", help="a permanent code instead")
     qr.set_defaults(run=_admin, admin=admin.community_qr)
+
+    keys = commands.add_parser("keys", help="the seal keys (PINGAN_SEAL_KEY)")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    new = keys_commands.add_parser("new", help="print a new random key")
+    new.set_defaults(run=_keys_new)
+    rotate = keys_commands.add_parser(
+        "rotate",
+        help="re-seal the store with the newest key",
+        description="With PINGAN_SEAL_KEY=NEW,OLD (and every running process restarted with "
+        "it), re-seal every sealed value with NEW; afterwards OLD can be removed.",
+    )
+    rotate.set_defaults(run=_admin, admin=admin.keys_rotate)
 
     faq = commands.add_parser("faq", help="the knowledge base")
     faq_commands = faq.add_subparsers(dest="faq_command", required=True)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.keys import PUBLISHED, Keys, WeakKey
 
 
 class Settings(BaseSettings):
@@ -17,6 +21,10 @@ class Settings(BaseSettings):
     wechat_appid: str = ""
     wechat_secret: SecretStr = SecretStr("")
     wechat_aes_key: SecretStr | None = None
+    # The account's message encryption setting, as the platform names it: plain (明文),
+    # compatible (兼容) or safe (安全). Safe refuses plain calls, whose body the signature
+    # does not cover. Unset: safe when an AES key is configured, plain otherwise.
+    wechat_mode: Literal["plain", "compatible", "safe"] | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
     wecom_api_base: str = "https://qyapi.weixin.qq.com"
 
@@ -32,21 +40,34 @@ class Settings(BaseSettings):
     handler_timeout: float = Field(default=30.0, gt=0)
 
     dialog_timeout: int = Field(default=30 * 60, gt=0)
+    # How often every process looks for deliveries a dead process left half-done.
+    sweep_interval: float = Field(default=2.0, gt=0)
+    # Replies kept for WeChat's retries (3 tries within about 15 s), then cleared.
+    reply_retention: int = Field(default=300, gt=0)
+    # Messages (not events) a user may send per window; more are stored and answered politely.
+    user_rate_limit: int = Field(default=30, gt=0)
+    user_rate_window: float = Field(default=60.0, gt=0)
+
+    # Pushes WeChat did not take: retried after base, 2·base, 4·base… up to cap, then dead.
+    push_retry_base: float = Field(default=30.0, gt=0)
+    push_retry_cap: float = Field(default=3600.0, gt=0)
+    push_max_attempts: int = Field(default=8, ge=1)
 
     # Outbound HTTP to WeChat.
     api_timeout: float = Field(default=10.0, gt=0)
     api_retries: int = Field(default=3, ge=0)
     api_backoff: float = Field(default=0.5, ge=0)
 
-    # Seals the identity of anonymous reporters (Fernet); keep it secret and never change it
-    # casually: sealed identities made with another key can no longer be reached.
+    # Seals reporters' identities and keys the per-person hashes (see bot.keys): one key from
+    # `pingan keys new`, or "new,old" while `pingan keys rotate` moves the store to a new one.
     seal_key: SecretStr = SecretStr("")
     # Template message for tip status changes when the 48-hour window is closed (optional).
     tip_template_id: str = ""
 
     log_level: str = "INFO"
-    # Salt for hashing openids in logs, so log lines cannot be joined to raw openids.
-    log_salt: SecretStr = SecretStr("pingan")
+    # Salt for hashing openids in logs, so log lines cannot be joined to raw openids. Empty:
+    # derived from the seal key (see effective_log_salt).
+    log_salt: SecretStr = SecretStr("")
 
     def require_wechat(self) -> None:
         """Fail fast when the service is started without the credentials WeChat needs."""
@@ -63,6 +84,33 @@ class Settings(BaseSettings):
         if missing:
             msg = f"missing required settings: {', '.join(missing)}"
             raise SystemExit(msg)
+        try:
+            self.seal_keys()
+        except WeakKey as exc:
+            raise SystemExit(str(exc)) from None
+        salt = self.log_salt.get_secret_value()
+        if salt and (salt in PUBLISHED or len(salt) < 16):
+            # Old versions shipped "change-me" and a default of "pingan": public, so useless.
+            msg = "PINGAN_LOG_SALT is short or published: leave it empty or set a random one"
+            raise SystemExit(msg)
+
+    def seal_keys(self) -> Keys:
+        """The seal keys; raises WeakKey when the setting is missing or weak.
+
+        (Not ``keys()``: ``dict(settings)`` would then treat the settings as a mapping.)
+        """
+        return Keys.from_setting(self.seal_key.get_secret_value())
+
+    @property
+    def effective_log_salt(self) -> str:
+        """PINGAN_LOG_SALT, or one derived from the seal key so no deployment shares it."""
+        return self.log_salt.get_secret_value() or self.seal_keys().log_salt
+
+    @property
+    def mode(self) -> str:
+        if self.wechat_mode is not None:
+            return self.wechat_mode
+        return "safe" if self.aes_key else "plain"
 
     @property
     def aes_key(self) -> str | None:

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.keys import new_key
 from bot.typedefs import pipeline_key, sessionmaker_key
 from simulator import FakeWeChat, WeChatSender, create_platform_app
 from storage.users import CommunityRepo, EnrolmentRepo
@@ -146,6 +147,22 @@ async def _start(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}"
 
 
+def demo_seal_key(database: Path | None) -> str:
+    """A fresh key for a temporary store; for a kept one, the key kept beside it (FILE.key).
+
+    A demo store is made with its own key, so a later run can read the store it left.
+    """
+    if database is None:
+        return new_key()
+    path = database.with_name(database.name + ".key")
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    key = new_key()
+    path.touch(mode=0o600)
+    path.write_text(key + "\n", encoding="utf-8")
+    return key
+
+
 async def _demo(script: str | None, database: str | None, out: Callable[[str], None]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="pingan-demo-"))
     db_path = Path(database) if database else workdir / "demo.db"
@@ -159,7 +176,7 @@ async def _demo(script: str | None, database: str | None, out: Callable[[str], N
         wechat_secret=SECRET,
         wechat_api_base=platform_url,
         wecom_api_base=platform_url,
-        seal_key="demo-seal-key-not-for-production",
+        seal_key=demo_seal_key(Path(database) if database else None),
         log_level="WARNING",
     )
     app = create_app(settings)

@@ -10,11 +10,12 @@ PostgreSQL gets one ordinary pool for both.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,9 +28,31 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Parameters hold openids, message text and sealed identities: they must never reach
+    # logs or exception messages (an IntegrityError's text would otherwise carry them).
+    kwargs["hide_parameters"] = True
+    engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _hide_detail(context: ExceptionContext) -> None:
+        # PostgreSQL's DETAIL repeats values too ("Key (openid)=(…) already exists", "Failing
+        # row contains (…)"), and asyncpg's error, chained under ours, prints it in tracebacks.
+        exc: BaseException | None = context.original_exception
+        for _ in range(8):  # the chain is short; never loop on a cycle
+            if exc is None:
+                break
+            if getattr(exc, "detail", None):
+                with suppress(AttributeError):  # a read-only detail must not hide the error
+                    exc.detail = None  # type: ignore[attr-defined]
+            exc = exc.__cause__ or exc.__context__
+
+    return engine
+
+
 def _sqlite_engine(url: str, *, immediate: bool, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("connect_args", {"timeout": 30})
-    engine = create_async_engine(url, **kwargs)
+    engine = _engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -55,7 +78,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """The engine for writes (and, on PostgreSQL, reads too)."""
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        return _engine(url, **kwargs)
     kwargs.setdefault("pool_size", 1)
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_timeout", 60)

@@ -39,6 +39,8 @@ SECRET = "test-secret"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 ORIGINAL_ID = "gh_0123456789ab"
 START = 1_790_000_000.0  # 2026-09-21, an arbitrary fixed instant
+# A valid seal key (from `pingan keys new`), fixed so failures are reproducible; tests only.
+TEST_SEAL_KEY = "l2LZ81LT2hauT7sq21M4VVZtXP-wwTlBIiyt7xOt80Y"
 
 
 @pytest.fixture
@@ -143,7 +145,12 @@ def settings_for(database_url: str, platform_server: TestServer) -> Callable[...
             "wechat_appid": APPID,
             "wechat_secret": SECRET,
             "wechat_aes_key": AES_KEY,
-            "seal_key": "test-seal-key-0123456789",
+            # Tests send plain and safe calls to one bot, as an account in 兼容 mode does.
+            "wechat_mode": "compatible",
+            # The fake clock stands still: long scripted dialogs would trip the flood limit,
+            # which tests/test_floods.py exercises at its default.
+            "user_rate_limit": 1000,
+            "seal_key": TEST_SEAL_KEY,
             "wechat_api_base": base,
             "wecom_api_base": base,
             "api_backoff": 0.0,
@@ -166,6 +173,13 @@ class Bot:
     @property
     def url(self) -> str:
         return str(self.server.make_url("/wechat"))
+
+    async def settle(self) -> None:
+        """Wait for what updates do after their reply: late pushes, tag calls to WeChat."""
+        from bot.typedefs import pipeline_key
+
+        while tasks := list(self.app[pipeline_key].tasks):
+            await asyncio.gather(*tasks)
 
 
 @pytest.fixture
