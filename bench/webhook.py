@@ -193,10 +193,10 @@ async def main() -> None:
         await wait_ready(bare_url)
         opts = {"seconds": args.seconds, "concurrency": args.concurrency, "users": args.users}
         # Warm both, then measure each once.
-        await load(bare_url, **{**opts, "seconds": 1}, tag="wb")
-        warm = await load(pingan_url, **{**opts, "seconds": 1}, tag="wp")
-        b = await load(bare_url, **opts, tag="b")
-        a = await load(pingan_url, **opts, tag="a")
+        await load(bare_url, **{**opts, "seconds": 1}, tag="91")
+        warm = await load(pingan_url, **{**opts, "seconds": 1}, tag="92")
+        b = await load(bare_url, **opts, tag="93")
+        a = await load(pingan_url, **opts, tag="94")
     finally:
         for proc in (pingan, bare):
             proc.terminate()
