@@ -132,6 +132,7 @@ class Pipeline:
         self.order = ArrivalOrder()
         self.limiter = RateLimiter(settings.user_rate_limit, settings.user_rate_window, clock)
         self._postgres = sessionmaker.kw["bind"].dialect.name == "postgresql"
+        self._sweeping = asyncio.Lock()
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(coro)
@@ -387,7 +388,15 @@ class Pipeline:
     # -- the sweep --------------------------------------------------------------------------
 
     async def sweep(self) -> int:
-        """Finish every delivery a dead process left "processing"; returns how many."""
+        """Finish every delivery a dead process left "processing"; returns how many.
+
+        One sweep at a time in a process: a second waits for the first, then finds its work
+        done (so a caller knows everything orphaned so far is finished when this returns).
+        """
+        async with self._sweeping:
+            return await self._sweep()
+
+    async def _sweep(self) -> int:
         recovered = 0
         after_id = 0
         while True:

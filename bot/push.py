@@ -3,23 +3,51 @@
 A push is a row first, so a crash between commit and send loses nothing, and a push that
 WeChat refuses because the 48-hour window is closed is *held*: the user sees it the next time
 they write (see ``handlers.common``'s held-message middleware).
+
+Fresh pushes are sent right after their update commits (``Pusher.flush``). What fails for a
+passing reason (WeChat busy, no answer, a rate limit) is tried again by ``Pusher.retry_due``
+after 30 s, 60 s, 120 s… up to a cap, and given up (``dead``) after a number of attempts; what
+fails for good (unknown or departed user, a malformed message) is dead at once. Every send
+first claims its row (see ``OutboxRepo.claim``), so no two processes send one push at once.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import loggers
-from bot.errors import OutsideWindow, QuotaExceeded, WeChatAPIError
+from bot.errors import OutsideWindow, SystemBusy, TokenRejected, TransportError, WeChatAPIError
 from bot.protocol import clip
 from storage.clock import Clock, utc
+from storage.models import OutboundMessage
 from storage.outbox import OutboxRepo
 
 if TYPE_CHECKING:
     from bot.api import WeChatAPI
+    from bot.metrics import Metrics
+
+Outcome = Literal["sent", "held", "failed", "dead", "dropped"]
+
+#: Errcodes that mean "not now" rather than "never": too many calls this minute (45011).
+#: WeChat busy (-1), no usable answer (-2) and a token still rejected after the refresh are
+#: typed errors, also transient.
+TRANSIENT_ERRCODES = frozenset({-1, -2, 45011})
+#: The window is closed (45015), its five messages are used up (45047, until the user writes
+#: again) or the day's quota is spent (45009): kept for the user's next message, with a
+#: template notice when the push has one.
+HOLD_ERRCODES = frozenset({45015, 45047, 45009})
+
+
+def outcome_of(error: WeChatAPIError) -> Outcome:
+    """What a refused push becomes: held, failed (tried again later) or dead."""
+    if isinstance(error, OutsideWindow) or error.errcode in HOLD_ERRCODES:
+        return "held"
+    if isinstance(error, SystemBusy | TransportError | TokenRejected):
+        return "failed"
+    return "failed" if error.errcode in TRANSIENT_ERRCODES else "dead"
 
 
 class Outbox:
@@ -50,69 +78,138 @@ class Pusher:
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         log_salt: str,
+        metrics: Metrics | None = None,
+        retry_base: float = 30.0,
+        retry_cap: float = 3600.0,
+        max_attempts: int = 8,
+        lease: timedelta = timedelta(minutes=5),
     ) -> None:
         self.api = api
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.log_salt = log_salt
+        self.metrics = metrics
+        self.retry_base = retry_base
+        self.retry_cap = retry_cap
+        self.max_attempts = max_attempts
+        #: How long a claim keeps others off a row: longer than one send with the gateway's
+        #: own retries and a token fetch; a process that dies mid-send frees it after this.
+        self.lease = lease
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Delay after the ``attempts``-th failed try: base, 2·base, 4·base… up to the cap."""
+        return timedelta(seconds=min(self.retry_cap, self.retry_base * 2 ** (attempts - 1)))
 
     async def send_text(self, openid: str, content: str) -> str:
-        """Record and send one text now; returns the final status."""
+        """Record and send one text now; returns its status after this try."""
         async with self.sessionmaker.begin() as session:
             outbox = Outbox(session, utc(self.clock))
             await outbox.text(openid, content)
         statuses = await self.flush(outbox.ids)
-        return statuses[0]
+        return statuses[0] if statuses else "pending"  # another process took it
 
     async def flush(self, ids: list[int]) -> list[str]:
-        if not ids:
-            return []
-        async with self.sessionmaker() as session:
-            rows = await OutboxRepo(session).pending(ids)
-        statuses = []
-        for row in rows:
-            status, errcode = "sent", None
-            if row.openid is None:  # the user left before it went out
-                statuses.append("dropped")
-                await self._mark(row.id, "dropped", None)
-                continue
+        """Send pushes an update just committed, whatever the retry queue holds; rows another
+        process already took are left out."""
+        statuses: list[str] = []
+        for message_id in ids:
+            status = await self._claim_and_send(message_id)
+            if status is not None:
+                statuses.append(status)
+        return statuses
+
+    async def retry_due(self, *, batch: int = 50) -> list[str]:
+        """Send every live push whose time has come: failures whose delay ran out and pushes a
+        stopped process recorded but never sent. Takes them ``batch`` at a time, soonest due
+        first, until none is due. Run from the housekeeping loop."""
+        statuses: list[str] = []
+        while True:
+            async with self.sessionmaker() as session:
+                ids = await OutboxRepo(session).due(utc(self.clock), limit=batch)
+            if not ids:
+                return statuses
+            # Picked by due time, sent in the order recorded: a user's pushes stay in order.
+            for message_id in sorted(ids):
+                status = await self._claim_and_send(message_id)
+                if status is not None:
+                    statuses.append(status)
+
+    #: The old name, still called by the app's housekeeping loop.
+    resend_stale = retry_due
+
+    async def _claim_and_send(self, message_id: int) -> Outcome | None:
+        now = utc(self.clock)
+        async with self.sessionmaker.begin() as session:
+            row = await OutboxRepo(session).claim(message_id, now=now, until=now + self.lease)
+        return None if row is None else await self._send(row)
+
+    async def _send(self, row: OutboundMessage) -> Outcome:
+        """One try of a claimed row, then its outcome recorded."""
+        openid, errcode = row.openid, None
+        status: Outcome = "sent"
+        if openid is None:  # the user left before it went out
+            status = "dropped"
+        else:
             try:
                 await self.api.send_custom(
                     {
-                        "touser": row.openid,
+                        "touser": openid,
                         "msgtype": "text",
                         "text": {"content": row.payload["content"]},
                     }
                 )
-            except (OutsideWindow, QuotaExceeded) as exc:
-                status, errcode = "held", exc.errcode
-                await self._template(row.openid, row.payload.get("template"))
             except WeChatAPIError as exc:
-                status, errcode = "failed", exc.errcode
-            loggers.push.info(
-                "push id=%s user=%s status=%s errcode=%s",
-                row.id,
-                loggers.hash_openid(row.openid, self.log_salt),
-                status,
-                errcode,
-            )
-            if status == "held" and errcode is not None:
-                async with self.sessionmaker.begin() as session:
-                    await OutboxRepo(session).hold(row.id, openid=row.openid, errcode=errcode)
-            else:
-                await self._mark(row.id, status, errcode)
-            statuses.append(status)
-        return statuses
-
-    async def resend_stale(self, *, age: timedelta = timedelta(minutes=1)) -> list[str]:
-        """Send what a stopped process recorded but never sent, and retry transient failures
-        once more. Run from the housekeeping loop; a push is never sent twice at once because
-        ``flush`` only sends rows still pending."""
+                status, errcode = outcome_of(exc), exc.errcode
+            except Exception as exc:
+                # A bug or a broken row must not stop the pass: retried, then given up.
+                status = "failed"
+                loggers.push.error("push id=%s raised %s", row.id, type(exc).__name__)
+        if status == "failed" and row.attempts >= self.max_attempts:
+            status = "dead"
+        user = loggers.hash_openid(openid, self.log_salt)
+        loggers.push.info(
+            "push id=%s user=%s status=%s errcode=%s attempt=%s",
+            row.id,
+            user,
+            status,
+            errcode,
+            row.attempts,
+        )
+        if status == "held" and openid is not None:
+            await self._template(openid, row.payload.get("template"))
+        now = utc(self.clock)
         async with self.sessionmaker.begin() as session:
             repo = OutboxRepo(session)
-            ids = await repo.stale(utc(self.clock) - age)
-            await repo.retry(ids)
-        return await self.flush(ids)
+            if status == "held" and openid is not None and errcode is not None:
+                kept = await repo.hold(
+                    row.id, openid=openid, errcode=errcode, attempt=row.attempts
+                )
+            elif status == "failed":
+                retry_at = now + self.backoff(row.attempts)
+                kept = await repo.fail(
+                    row.id, errcode=errcode, attempt=row.attempts, retry_at=retry_at
+                )
+            else:
+                sent_at = now if status == "sent" else None
+                kept = await repo.mark(
+                    row.id, status=status, errcode=errcode, now=sent_at, attempt=row.attempts
+                )
+        if not kept:
+            # The claim ran out mid-send and another process took the row: its outcome counts.
+            loggers.push.warning("push id=%s outcome not recorded: row taken over", row.id)
+        if status == "dead":
+            loggers.push.warning(
+                "push id=%s user=%s dead after %s attempt(s) errcode=%s",
+                row.id,
+                user,
+                row.attempts,
+                errcode,
+            )
+        if self.metrics is not None:
+            self.metrics.pushes.labels(status=status).inc()
+            if status == "dead":
+                self.metrics.pushes_dead.inc()
+        return status
 
     async def _template(self, openid: str, template: dict[str, Any] | None) -> None:
         """Window closed: a template message tells them there is news; the full text stays
@@ -123,8 +220,3 @@ class Pusher:
             await self.api.send_template(openid, template["template_id"], template["data"])
         except WeChatAPIError as exc:
             loggers.push.warning("template fallback failed errcode=%s", exc.errcode)
-
-    async def _mark(self, message_id: int, status: str, errcode: int | None) -> None:
-        async with self.sessionmaker.begin() as session:
-            sent_at = utc(self.clock) if status == "sent" else None
-            await OutboxRepo(session).mark(message_id, status=status, errcode=errcode, now=sent_at)

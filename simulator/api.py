@@ -113,7 +113,8 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     delay = platform.faults.take_delay(path)
     if delay:
         await asyncio.sleep(delay)
-    fault = platform.faults.take_fault(path)
+    touser = body.get("touser") if isinstance(body, dict) else None
+    fault = platform.faults.take_fault(path, touser if isinstance(touser, str) else None)
     if fault is not None:
         if fault.status >= 400:
             return web.Response(status=fault.status, text=f"{fault.status} injected")

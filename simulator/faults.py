@@ -10,6 +10,7 @@ from dataclasses import dataclass
 class Fault:
     errcode: int
     status: int = 200  # a 5xx models a gateway failure instead of an errcode
+    touser: str | None = None  # only calls about this user (a body's "touser") fail
 
 
 class Faults:
@@ -17,15 +18,28 @@ class Faults:
         self._fails: dict[str, deque[Fault]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
 
-    def fail_next(self, path: str, errcode: int, times: int = 1, *, status: int = 200) -> None:
-        self._fails[path].extend([Fault(errcode, status)] * times)
+    def fail_next(
+        self,
+        path: str,
+        errcode: int,
+        times: int = 1,
+        *,
+        status: int = 200,
+        touser: str | None = None,
+    ) -> None:
+        self._fails[path].extend([Fault(errcode, status, touser)] * times)
 
     def delay_next(self, path: str, seconds: float, times: int = 1) -> None:
         self._delays[path].extend([seconds] * times)
 
-    def take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, path: str, touser: str | None = None) -> Fault | None:
+        """The next fault for this call: the first queued for any user or for ``touser``."""
         queue = self._fails.get(path)
-        return queue.popleft() if queue else None
+        for fault in queue or ():
+            if fault.touser is None or fault.touser == touser:
+                queue.remove(fault)  # type: ignore[union-attr]
+                return fault
+        return None
 
     def take_delay(self, path: str) -> float:
         queue = self._delays.get(path)

@@ -77,6 +77,14 @@ def upgrade() -> None:
         batch.create_index(
             "ix_outbound_messages_next_attempt_at", ["next_attempt_at"], unique=False
         )
+    # Pushes still to send are due now; the texts of pushes that went out are not kept.
+    op.execute(
+        "UPDATE outbound_messages SET next_attempt_at = created_at "
+        "WHERE status IN ('pending', 'failed')"
+    )
+    op.execute(
+        "UPDATE outbound_messages SET payload = '{}' WHERE status IN ('sent', 'shown', 'dropped')"
+    )
 
     with op.batch_alter_table("handoffs") as batch:
         batch.add_column(sa.Column("repeats", sa.Integer(), nullable=False, server_default="0"))
