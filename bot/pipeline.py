@@ -376,9 +376,8 @@ class Pipeline:
         delay = 0.01
         while True:
             async with self.reader() as session:
-                repo = DeliveryRepo(session)
-                pending = await repo.earlier_pending(
-                    user_key, await repo.id_of(key), self.liveness.instance
+                pending = await DeliveryRepo(session).earlier_pending(
+                    user_key, key, self.liveness.instance
                 )
             if not pending:
                 return

@@ -128,18 +128,13 @@ class DeliveryRepo:
             return None
         return DeliveryOutcome(status=row.status, reply=row.reply, owner=row.owner)
 
-    async def id_of(self, dedup_key: str) -> int:
-        return int(
-            await self.session.scalar(select(Delivery.id).where(Delivery.dedup_key == dedup_key))
-            or 0
-        )
-
-    async def earlier_pending(self, user_key: str, before_id: int, owner: str) -> int:
-        """Earlier deliveries of the same user another process is still handling."""
+    async def earlier_pending(self, user_key: str, dedup_key: str, owner: str) -> int:
+        """Deliveries of the same user, claimed before this one, another process still handles."""
+        mine = select(Delivery.id).where(Delivery.dedup_key == dedup_key).scalar_subquery()
         stmt = select(func.count()).where(
             Delivery.user_key == user_key,
             Delivery.status == "processing",
-            Delivery.id < before_id,
+            Delivery.id < mine,
             Delivery.owner != owner,
         )
         return int(await self.session.scalar(stmt) or 0)

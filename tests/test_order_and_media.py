@@ -4,7 +4,9 @@ fetched only when the dialog step wants it, and a replaced voice clip is not kep
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.typedefs import sessionmaker_key
@@ -65,3 +67,21 @@ async def test_a_new_voice_clip_replaces_the_last(bot: Bot, platform: FakeWeChat
     async with bot.app[sessionmaker_key]() as session:
         kept = (await session.execute(select(TipMedia.data))).scalars().all()
     assert kept == [b"#!AMR\n\x00\x02"]
+
+
+async def test_order_holds_across_two_processes(
+    start_bot: Callable[..., Awaitable[Bot]], platform: FakeWeChat, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("one process serves a SQLite store")
+    first, second = await start_bot(), await start_bot()
+    me = "o-two-processes"
+    await _to_photo_step(first, me)
+    platform.faults.delay_next(MEDIA, 0.5)
+    photo = asyncio.create_task(first.sender.image(me, jpeg_with_gps()))
+    while not platform.calls_to(MEDIA):  # noqa: ASYNC110 - the platform offers no event
+        await asyncio.sleep(0.01)
+    done = await second.sender.text(me, "完成")  # the other process waits its turn
+    await photo
+    assert done.reply is not None and "是否匿名" in done.reply.content
+    assert "照片：1 张" in await say(first, me, "1")
