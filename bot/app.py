@@ -21,6 +21,7 @@ from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.protocol import SafeMode
 from bot.push import Pusher
+from bot.sweeper import Sweeper
 from bot.typedefs import (
     api_key,
     clock_key,
@@ -35,6 +36,7 @@ from bot.typedefs import (
     safe_mode_key,
     sessionmaker_key,
     settings_key,
+    sweeper_key,
 )
 from handlers.inquiries.matcher import default_matcher
 from handlers.inquiries.reminders import send_due
@@ -116,8 +118,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         },
     )
     app[api_key], app[pusher_key], app[pipeline_key] = api, pusher, pipeline
+    app[sweeper_key] = Sweeper(pipeline)
     background = [
-        asyncio.create_task(pipeline.run_sweeper(), name="sweep-deliveries"),
+        asyncio.create_task(app[sweeper_key].run(), name="sweep-deliveries"),
         asyncio.create_task(_housekeeping(app), name="housekeeping"),
     ]
     yield

@@ -21,10 +21,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -39,7 +37,8 @@ from bot.liveness import Liveness
 from bot.media import MediaFetcher
 from bot.message import Message
 from bot.metrics import Metrics
-from bot.protocol import ProtocolError, dedup_source, parse_xml, render_text_reply, to_message
+from bot.order import ArrivalOrder, Place
+from bot.protocol import ProtocolError, dedup_source, render_text_reply
 from bot.push import Outbox, Pusher
 from bot.ratelimit import RateLimiter
 from storage.clock import Clock, utc
@@ -69,36 +68,6 @@ class _Job:
 def _lock_id(user_key: str) -> int:
     """A signed 64-bit key for pg_advisory_xact_lock."""
     return int.from_bytes(hashlib.sha256(user_key.encode()).digest()[:8], "big", signed=True)
-
-
-class ArrivalOrder:
-    """Per-user FIFO: each message waits for the one that arrived before it, in this process."""
-
-    def __init__(self) -> None:
-        self._tails: weakref.WeakValueDictionary[str, asyncio.Future[None]] = (
-            weakref.WeakValueDictionary()
-        )
-
-    def enter(self, user: str) -> tuple[asyncio.Future[None] | None, asyncio.Future[None]]:
-        """Take a place now (before any await); returns (the previous place, ours)."""
-        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        previous = self._tails.get(user)
-        self._tails[user] = mine
-        return previous, mine
-
-    @staticmethod
-    def leave(mine: asyncio.Future[None]) -> None:
-        if not mine.done():
-            mine.set_result(None)
-
-    def pass_through(
-        self, previous: asyncio.Future[None] | None, mine: asyncio.Future[None]
-    ) -> None:
-        """Give up a place: it is free once the place before it is."""
-        if previous is None or previous.done():
-            self.leave(mine)
-        else:
-            previous.add_done_callback(lambda _: self.leave(mine))
 
 
 class Pipeline:
@@ -132,7 +101,6 @@ class Pipeline:
         self.order = ArrivalOrder()
         self.limiter = RateLimiter(settings.user_rate_limit, settings.user_rate_window, clock)
         self._postgres = sessionmaker.kw["bind"].dialect.name == "postgresql"
-        self._sweeping = asyncio.Lock()
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(coro)
@@ -176,7 +144,7 @@ class Pipeline:
         payload: str,
         nonce: Nonce | None,
         job: _Job,
-        place: tuple[asyncio.Future[None] | None, asyncio.Future[None]],
+        place: Place,
     ) -> None:
         previous, mine = place
         try:
@@ -384,54 +352,8 @@ class Pipeline:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.2)
 
-    # -- the sweep --------------------------------------------------------------------------
-
-    async def sweep(self) -> int:
-        """Finish every delivery a dead process left "processing"; returns how many.
-
-        One sweep at a time in a process: a second waits for the first, then finds its work
-        done (so a caller knows everything orphaned so far is finished when this returns).
-        """
-        async with self._sweeping:
-            return await self._sweep()
-
-    async def _sweep(self) -> int:
-        recovered = 0
-        after_id = 0
-        while True:
-            async with self.reader() as session:
-                orphans = await DeliveryRepo(session).orphans(self.liveness.instance, after_id)
-            if not orphans:
-                return recovered
-            after_id = orphans[-1].id
-            dead = await self.liveness.dead({o.owner for o in orphans if o.owner is not None})
-            for orphan in orphans:
-                if orphan.owner is not None and orphan.owner not in dead:
-                    continue
-                if await self._recover(orphan.dedup_key, orphan.owner):
-                    recovered += 1
-
-    async def _recover(self, key: str, old: str | None) -> bool:
-        async with self.sessionmaker.begin() as session:
-            repo = DeliveryRepo(session)
-            payload = await repo.take_over(key, old=old, owner=self.liveness.instance)
-        if payload is None:
-            return False  # another process got there first
-        try:
-            message = to_message(parse_xml(payload))
-        except ProtocolError:
-            async with self.sessionmaker.begin() as session:
-                await DeliveryRepo(session).finish(
-                    key,
-                    owner=self.liveness.instance,
-                    status="failed",
-                    reply="",
-                    payload="",
-                    now=utc(self.clock),
-                )
-            return False
-        self.metrics.taken_over.inc()
-        log.warning("recovering delivery key=%s msg_type=%s", key[:12], message.msg_type)
+    async def resume(self, message: Message, key: str) -> None:
+        """Finish a delivery taken over from a dead process; the reply goes out as a push."""
         previous, mine = self.order.enter(message.openid)
         try:
             job = _Job(key=key, user_key=self.keys.mac("user", message.openid))
@@ -439,27 +361,6 @@ class Pipeline:
             await self._in_order(previous, message, job)
         finally:
             self.order.leave(mine)
-        return True
-
-    async def prune(self) -> None:
-        """Forget replies once WeChat's retries are over, and nonces past the window."""
-        now = utc(self.clock)
-        async with self.sessionmaker.begin() as session:
-            await DeliveryRepo(session).prune(
-                replies_before=now - timedelta(seconds=self.settings.reply_retention),
-                nonces_before=now - timedelta(seconds=2 * self.settings.wechat_max_skew + 60),
-            )
-
-    async def run_sweeper(self) -> None:
-        """In every live process: sweep now, then every ``sweep_interval`` seconds."""
-        while True:
-            try:
-                await self.liveness.ensure()
-                await self.sweep()
-                await self.prune()
-            except Exception as exc:
-                loggers.safe_exception(log, "sweep failed", exc=exc)
-            await asyncio.sleep(self.settings.sweep_interval)
 
     async def close(self) -> None:
         """Let in-flight updates finish (they hold committed claims), then return."""

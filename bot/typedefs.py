@@ -13,6 +13,7 @@ from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.protocol import SafeMode
 from bot.push import Pusher
+from bot.sweeper import Sweeper
 from storage.clock import Clock
 
 settings_key = web.AppKey("settings", Settings)
@@ -28,3 +29,4 @@ pusher_key = web.AppKey("pusher", Pusher)
 pipeline_key = web.AppKey("pipeline", Pipeline)
 safe_mode_key = web.AppKey("safe_mode", SafeMode)
 keys_key = web.AppKey("keys", Keys)
+sweeper_key = web.AppKey("sweeper", Sweeper)

@@ -213,3 +213,12 @@ def start_bot(
 @pytest.fixture
 async def bot(start_bot: Callable[..., Awaitable[Bot]]) -> Bot:
     return await start_bot()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for something the platform records (it offers no hook to await), at most 10 s."""
+    for _ in range(2000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition never met")

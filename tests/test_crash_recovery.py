@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from bot.message import Message
 from bot.protocol import dedup_source
-from bot.typedefs import keys_key, metrics_key, pipeline_key, sessionmaker_key
+from bot.typedefs import keys_key, metrics_key, pipeline_key, sessionmaker_key, sweeper_key
 from simulator import FakeClock, FakeWeChat
 from storage.db import create_engine
 from storage.deliveries import DeliveryRepo
@@ -87,10 +87,10 @@ async def test_the_sweep_finishes_every_orphan_and_pushes_the_replies(
         platform.follow(user)
         platform.touch(user, "message")  # they wrote: the window is open
         await _orphan(bot, clock, user, 880_000 + n, f"zqx orphan {n:03d} vk")
-    pipeline = bot.app[pipeline_key]
-    await pipeline.sweep()  # the start-up sweep may have begun on the first rows already
+    sweeper = bot.app[sweeper_key]
+    await sweeper.sweep()  # the start-up sweep may have begun on the first rows already
     await bot.settle()
-    assert await pipeline.sweep() == 0  # once, not again
+    assert await sweeper.sweep() == 0  # once, not again
     asked = await _asked(bot)
     assert len(asked) == len(users) and set(asked.values()) == {1}
     for user in users:
@@ -103,7 +103,7 @@ async def test_a_live_owners_delivery_is_left_alone(start_bot: StartBot, clock: 
     second = await start_bot()
     alive = first.app[pipeline_key].liveness.instance
     key = await _orphan(second, clock, "o-alive", 990_001, "zqx alive vk", owner=alive)
-    assert await second.app[pipeline_key].sweep() == 0
+    assert await second.app[sweeper_key].sweep() == 0
     async with second.app[sessionmaker_key]() as session:
         outcome = await DeliveryRepo(session).outcome(key)
     assert outcome is not None and (outcome.status, outcome.owner) == ("processing", alive)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.typedefs import sessionmaker_key
 from simulator import FakeWeChat
 from storage.models import TipMedia
-from tests.conftest import Bot
+from tests.conftest import Bot, until
 from tests.test_tips import jpeg_with_gps, say
 
 MEDIA = "/cgi-bin/media/get"
@@ -33,8 +33,7 @@ async def test_photo_then_done_while_the_download_is_slow(bot: Bot, platform: Fa
     await _to_photo_step(bot, me)
     platform.faults.delay_next(MEDIA, 0.5)  # WeChat's media server is slow today
     photo = asyncio.create_task(bot.sender.image(me, jpeg_with_gps()))
-    while not platform.calls_to(MEDIA):  # noqa: ASYNC110 - the platform offers no event
-        await asyncio.sleep(0.01)  # the photo is in, its download under way…
+    await until(lambda: bool(platform.calls_to(MEDIA)))  # its download is under way…
     done = await bot.sender.text(me, "完成")  # …when 完成 arrives
     first = await photo
     assert first.reply is not None and "第 1 张" in first.reply.content
@@ -79,8 +78,7 @@ async def test_order_holds_across_two_processes(
     await _to_photo_step(first, me)
     platform.faults.delay_next(MEDIA, 0.5)
     photo = asyncio.create_task(first.sender.image(me, jpeg_with_gps()))
-    while not platform.calls_to(MEDIA):  # noqa: ASYNC110 - the platform offers no event
-        await asyncio.sleep(0.01)
+    await until(lambda: bool(platform.calls_to(MEDIA)))
     done = await second.sender.text(me, "完成")  # the other process waits its turn
     await photo
     assert done.reply is not None and "是否匿名" in done.reply.content

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot import loggers
-from bot.typedefs import engine_key, keys_key, pipeline_key, sessionmaker_key
+from bot.typedefs import engine_key, keys_key, sessionmaker_key, sweeper_key
 from handlers.tips.rules import load_rules
 from handlers.tips.views import export_csv
 from simulator import FakeClock, FakeWeChat
@@ -66,7 +66,7 @@ async def test_a_dump_ties_no_anonymous_tip_to_its_reporter(
     await _resolve(bot, secret, "已查处")  # officers act: the reporter is told
     await say(bot, me, "我的举报")
     clock.advance(600)  # WeChat's retries are long over
-    await bot.app[pipeline_key].prune()
+    await bot.app[sweeper_key].prune()
 
     tables = await dump(bot)
     anonymous = [t for t in tables["tips"] if t["anonymous"] in ("True", "1")]

@@ -21,7 +21,7 @@ from bot.typedefs import pusher_key, sessionmaker_key, settings_key
 from simulator import FakeClock, FakeWeChat
 from storage.clock import utc
 from storage.models import OutboundMessage
-from tests.conftest import Bot
+from tests.conftest import Bot, until
 
 StartBot = Callable[..., Awaitable[Bot]]
 SEND = "/cgi-bin/message/custom/send"
@@ -46,15 +46,6 @@ async def metrics(bot: Bot) -> str:
     async with ClientSession() as http, http.get(bot.server.make_url("/metrics")) as resp:
         assert resp.status == 200
         return await resp.text()
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait for something the platform records (no hook to await), for at most 10 s."""
-    for _ in range(2000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition never met")
 
 
 def received(platform: FakeWeChat, openid: str) -> list[str]:

@@ -12,19 +12,10 @@ from collections.abc import Awaitable, Callable
 from bot.typedefs import api_key, pusher_key, sessionmaker_key
 from simulator import FakeWeChat
 from storage.models import AccessToken
-from tests.conftest import APPID, Bot
+from tests.conftest import APPID, Bot, until
 
 StartBot = Callable[..., Awaitable[Bot]]
 TOKEN = "/cgi-bin/token"
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait for something the platform records (no hook to await), for at most 10 s."""
-    for _ in range(2000):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition never met")
 
 
 async def test_slow_token_endpoint_does_not_hold_up_other_replies(
