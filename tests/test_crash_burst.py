@@ -168,6 +168,20 @@ async def _check(database_url: str, messages: list[dict[str, Value]]) -> None:
     assert not twice, f"{len(twice)} handled more than once"
 
 
+def _killer(
+    wechat: WeChat, process: subprocess.Popen[bytes]
+) -> tuple[asyncio.Event, Callable[[], Awaitable[None]]]:
+    """SIGKILL ``process`` once KILL_AFTER messages were answered: mid-burst, no warning."""
+    killed = asyncio.Event()
+
+    async def maybe_kill() -> None:
+        if len(wechat.answered) >= KILL_AFTER and not killed.is_set():
+            os.kill(process.pid, signal.SIGKILL)
+            killed.set()
+
+    return killed, maybe_kill
+
+
 def _burst() -> tuple[WeChat, list[dict[str, Value]]]:
     wechat = WeChat()
     messages = [
@@ -218,13 +232,7 @@ async def test_kill_mid_burst_sqlite(
     for n in range(USERS):
         platform.follow(f"o-burst-{n:02d}")
     async with serving(url, api) as (webhook, process):
-        killed = asyncio.Event()
-
-        async def maybe_kill() -> None:
-            if len(wechat.answered) >= KILL_AFTER and not killed.is_set():
-                os.kill(process.pid, signal.SIGKILL)
-                killed.set()
-
+        killed, maybe_kill = _killer(wechat, process)
         await _send_all(wechat, messages, [webhook], maybe_kill)
         assert killed.is_set()
     async with serving(url, api) as (webhook, _):
@@ -248,13 +256,7 @@ async def test_kill_one_of_two_processes_postgres(
     for n in range(USERS):
         platform.follow(f"o-burst-{n:02d}")
     async with serving(url, api) as (first, victim), serving(url, api) as (second, _):
-        killed = asyncio.Event()
-
-        async def maybe_kill() -> None:
-            if len(wechat.answered) >= KILL_AFTER and not killed.is_set():
-                os.kill(victim.pid, signal.SIGKILL)
-                killed.set()
-
+        killed, maybe_kill = _killer(wechat, victim)
         await _send_all(wechat, messages, [first, second], maybe_kill)
         assert killed.is_set()
         await _retry_unanswered(wechat, messages, second)
