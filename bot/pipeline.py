@@ -34,7 +34,7 @@ from bot.dispatcher import Dispatcher
 from bot.i18n import _
 from bot.keys import Keys
 from bot.liveness import Liveness
-from bot.media import MediaFetcher
+from bot.media import Fetched, MediaFetcher
 from bot.message import Message
 from bot.metrics import Metrics
 from bot.order import ArrivalOrder, Place
@@ -63,6 +63,10 @@ class _Job:
     outcome: str = "handled"
     stored: bool = False  # the message is in the ledger (our claim or an earlier one)
     late: bool = False  # the webhook answered already: send the reply as a push
+
+
+class _EarlierElsewhere(Exception):
+    """Another process still handles an earlier message of this user: wait, then retry."""
 
 
 def _lock_id(user_key: str) -> int:
@@ -310,11 +314,31 @@ class Pipeline:
             if not await self._close(message, key, status="limited", xml=xml):
                 raise LostOwnership(key)
             return notice, xml, []
-        await self._after_earlier_elsewhere(job.user_key, key)
         fetched = await self.media.fetch_if_wanted(message)
+        delay = 0.01
+        while True:
+            try:
+                return await self._transaction(message, job, after, fetched)
+            except _EarlierElsewhere:
+                await asyncio.sleep(delay)  # nothing was done yet: wait for it, then again
+                delay = min(delay * 2, 0.2)
+
+    async def _transaction(
+        self,
+        message: Message,
+        job: _Job,
+        after: list[Callable[[], Awaitable[None]]],
+        fetched: Fetched,
+    ) -> tuple[str | None, str, list[int]]:
+        """The handler's effects, the dialog, the stored reply and the ledger: all or nothing."""
         async with self.sessionmaker.begin() as session:
+            repo = DeliveryRepo(session)
             if self._postgres:
+                # Across processes: one update of a user at a time, and in claim order (this
+                # process's own are already ordered by ``ArrivalOrder``).
                 await session.execute(select(func.pg_advisory_xact_lock(_lock_id(job.user_key))))
+                if await repo.earlier_pending(job.user_key, job.key, self.liveness.instance):
+                    raise _EarlierElsewhere
             now = utc(self.clock)
             outbox = Outbox(session, now)
             data: dict[str, Any] = {
@@ -331,26 +355,15 @@ class Pipeline:
             }
             text = await self.dispatcher.feed(message, data)
             xml = self._render(message, text) if text else ""
-            await DeliveryRepo(session).finish(
-                key, owner=self.liveness.instance, status="done", reply=xml, payload="", now=now
+            await repo.finish(
+                job.key,
+                owner=self.liveness.instance,
+                status="done",
+                reply=xml,
+                payload="",
+                now=now,
             )
         return text, xml, outbox.ids
-
-    async def _after_earlier_elsewhere(self, user_key: str, key: str) -> None:
-        """PostgreSQL with several processes: wait for this user's earlier messages that
-        another process is handling (this process's own are ordered by ``ArrivalOrder``)."""
-        if not self._postgres:
-            return  # one process serves a SQLite store
-        delay = 0.01
-        while True:
-            async with self.reader() as session:
-                pending = await DeliveryRepo(session).earlier_pending(
-                    user_key, key, self.liveness.instance
-                )
-            if not pending:
-                return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.2)
 
     async def resume(self, message: Message, key: str) -> None:
         """Finish a delivery taken over from a dead process; the reply goes out as a push."""
