@@ -90,6 +90,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         api=api,
         sessionmaker=app[sessionmaker_key],
         clock=clock,
+        keys=keys,
         log_salt=settings.log_salt.get_secret_value() or keys.log_salt,
         metrics=app[metrics_key],
         retry_base=settings.push_retry_base,

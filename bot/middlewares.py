@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.dialog import DialogContext, StatesGroup
 from bot.i18n import _, current_language
 from bot.message import Message
+from bot.push import open_payload
 from bot.router import Data, Result
 from storage.dialogs import DialogRepo
 from storage.outbox import OutboxRepo
@@ -73,7 +74,7 @@ async def show_held(handler: Next, message: Message, data: Data) -> Result:
     held = await outbox.held_for(message.openid)
     if not held:
         return result
-    notes = [str(row.payload.get("content", "")) for row in held]
+    notes = [str(open_payload(data["keys"], row.payload).get("content", "")) for row in held]
     for row in held:
         await outbox.mark(row.id, status="shown", errcode=row.errcode, now=data["now"])
     parts = [result] if result else []

@@ -340,7 +340,7 @@ class Pipeline:
                 if await repo.earlier_pending(job.user_key, job.key, self.liveness.instance):
                     raise _EarlierElsewhere
             now = utc(self.clock)
-            outbox = Outbox(session, now)
+            outbox = Outbox(session, now, self.keys)
             data: dict[str, Any] = {
                 **self.services,
                 "session": session,

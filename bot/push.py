@@ -13,6 +13,7 @@ first claims its row (see ``OutboxRepo.claim``), so no two processes send one pu
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +28,7 @@ from storage.outbox import OutboxRepo
 
 if TYPE_CHECKING:
     from bot.api import WeChatAPI
+    from bot.keys import Keys
     from bot.metrics import Metrics
 
 Outcome = Literal["sent", "held", "failed", "dead", "dropped"]
@@ -50,12 +52,26 @@ def outcome_of(error: WeChatAPIError) -> Outcome:
     return "failed" if error.errcode in TRANSIENT_ERRCODES else "dead"
 
 
+def seal_payload(keys: Keys, payload: dict[str, Any]) -> dict[str, Any]:
+    """A push's text is sealed while it waits: a held status notice names a tip code and
+    stays beside the openid until the user writes again, possibly for days."""
+    return {"sealed": keys.seal(json.dumps(payload, ensure_ascii=False))}
+
+
+def open_payload(keys: Keys, stored: dict[str, Any]) -> dict[str, Any]:
+    if "sealed" not in stored:
+        return stored  # emptied ({}) once sent, shown or given up on
+    opened = keys.unseal(str(stored["sealed"]))
+    return dict(json.loads(opened)) if opened else {}
+
+
 class Outbox:
     """The pushes one update asked for; the pipeline flushes them once the update committed."""
 
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, now: datetime, keys: Keys) -> None:
         self._repo = OutboxRepo(session)
         self._now = now
+        self._keys = keys
         self.ids: list[int] = []
 
     async def text(
@@ -66,7 +82,9 @@ class Outbox:
         payload: dict[str, Any] = {"content": clip(content)}
         if template:
             payload["template"] = template
-        row = await self._repo.add(openid, kind="text", payload=payload, now=self._now)
+        row = await self._repo.add(
+            openid, kind="text", payload=seal_payload(self._keys, payload), now=self._now
+        )
         self.ids.append(row.id)
 
 
@@ -77,6 +95,7 @@ class Pusher:
         api: WeChatAPI,
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
+        keys: Keys,
         log_salt: str,
         metrics: Metrics | None = None,
         retry_base: float = 30.0,
@@ -87,6 +106,7 @@ class Pusher:
         self.api = api
         self.sessionmaker = sessionmaker
         self.clock = clock
+        self.keys = keys
         self.log_salt = log_salt
         self.metrics = metrics
         self.retry_base = retry_base
@@ -103,7 +123,7 @@ class Pusher:
     async def send_text(self, openid: str, content: str) -> str:
         """Record and send one text now; returns its status after this try."""
         async with self.sessionmaker.begin() as session:
-            outbox = Outbox(session, utc(self.clock))
+            outbox = Outbox(session, utc(self.clock), self.keys)
             await outbox.text(openid, content)
         statuses = await self.flush(outbox.ids)
         return statuses[0] if statuses else "pending"  # another process took it
@@ -146,6 +166,7 @@ class Pusher:
     async def _send(self, row: OutboundMessage) -> Outcome:
         """One try of a claimed row, then its outcome recorded."""
         openid, errcode = row.openid, None
+        payload = open_payload(self.keys, row.payload)
         status: Outcome = "sent"
         if openid is None:  # the user left before it went out
             status = "dropped"
@@ -155,7 +176,7 @@ class Pusher:
                     {
                         "touser": openid,
                         "msgtype": "text",
-                        "text": {"content": row.payload["content"]},
+                        "text": {"content": payload["content"]},
                     }
                 )
             except WeChatAPIError as exc:
@@ -176,7 +197,7 @@ class Pusher:
             row.attempts,
         )
         if status == "held" and openid is not None:
-            await self._template(openid, row.payload.get("template"))
+            await self._template(openid, payload.get("template"))
         now = utc(self.clock)
         async with self.sessionmaker.begin() as session:
             repo = OutboxRepo(session)

@@ -111,7 +111,12 @@ class DeliveryRepo:
                 Delivery.owner == owner,
                 Delivery.status == "processing",
             )
-            .values(status=status, reply=reply, payload=payload, finished_at=now)
+            .values(
+                status=status,
+                reply=reply,
+                payload=payload,
+                finished_at=now,
+            )
         )
         if not getattr(result, "rowcount", 0):
             raise LostOwnership(dedup_key)
@@ -160,6 +165,18 @@ class DeliveryRepo:
             update(Delivery)
             .where(Delivery.reply.is_not(None), Delivery.finished_at < replies_before)
             .values(reply=None)
+        )
+        # A handled row needs no sender any more: a trail of one person's messages over time
+        # could be matched to the times of their anonymous tips. Rows kept sealed (failed,
+        # over the limit) keep it, so that unfollowing can still empty them.
+        await self.session.execute(
+            update(Delivery)
+            .where(
+                Delivery.status == "done",
+                Delivery.user_key.is_not(None),
+                Delivery.finished_at < replies_before,
+            )
+            .values(user_key=None)
         )
         await self.session.execute(
             delete(WebhookNonce).where(WebhookNonce.seen_at < nonces_before)

@@ -64,7 +64,10 @@ class OutboxRepo:
             "next_attempt_at": None,
         }
         if status in FINAL:
+            # Nothing is left to send: keep neither the text nor whom it went to. A row holding
+            # the openid at the time an anonymous tip changed would name its reporter.
             values["payload"] = {}
+            values["openid"] = None
         stmt = update(OutboundMessage).where(OutboundMessage.id == message_id)
         if attempt is not None:
             stmt = stmt.where(OutboundMessage.attempts == attempt)

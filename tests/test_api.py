@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from bot.errors import OutsideWindow, QuotaExceeded, SystemBusy, WeChatAPIError
+from bot.keys import Keys
 from bot.typedefs import api_key, pusher_key, sessionmaker_key
 from simulator import FakeClock, FakeWeChat
 from storage.models import AccessToken, OutboundMessage
-from tests.conftest import APPID, Bot
+from tests.conftest import APPID, TEST_SEAL_KEY, Bot
 
+KEYS = Keys.from_setting(TEST_SEAL_KEY)
 StartBot = Callable[..., Awaitable[Bot]]
 
 
@@ -146,7 +148,7 @@ async def test_pushes_that_never_went_out_are_sent_later(
     pusher = bot.app[pusher_key]
     # A process recorded a push, committed, and died before sending it.
     async with bot.app[sessionmaker_key].begin() as session:
-        await Outbox(session, utc(clock)).text("o-stale", "第一条")
+        await Outbox(session, utc(clock), KEYS).text("o-stale", "第一条")
     # Another push failed on the way: WeChat busy on every try.
     platform.fail_next("/cgi-bin/message/custom/send", errcode=-1, times=2)
     assert await pusher.send_text("o-stale", "第二条") == "failed"

@@ -15,31 +15,29 @@ import pytest
 from aiohttp import ClientSession
 from sqlalchemy import select
 
+from bot.keys import Keys
 from bot.loggers import hash_openid
-from bot.push import Outbox
+from bot.push import Outbox, open_payload
 from bot.typedefs import pusher_key, sessionmaker_key, settings_key
 from simulator import FakeClock, FakeWeChat
 from storage.clock import utc
 from storage.models import OutboundMessage
-from tests.conftest import Bot, until
+from tests.conftest import TEST_SEAL_KEY, Bot, until
 
+KEYS = Keys.from_setting(TEST_SEAL_KEY)
 StartBot = Callable[..., Awaitable[Bot]]
 SEND = "/cgi-bin/message/custom/send"
 
 
-async def pushes_to(bot: Bot, openid: str | None) -> list[OutboundMessage]:
+async def pushes(bot: Bot) -> list[OutboundMessage]:
+    """Every push row, oldest first (a finished row keeps neither text nor openid)."""
     async with bot.app[sessionmaker_key]() as session:
         stmt = select(OutboundMessage).order_by(OutboundMessage.id)
-        stmt = stmt.where(
-            OutboundMessage.openid.is_(None)
-            if openid is None
-            else OutboundMessage.openid == openid
-        )
         return list((await session.execute(stmt)).scalars())
 
 
-async def last_push(bot: Bot, openid: str) -> OutboundMessage:
-    return (await pushes_to(bot, openid))[-1]
+async def last_push(bot: Bot) -> OutboundMessage:
+    return (await pushes(bot))[-1]
 
 
 async def metrics(bot: Bot) -> str:
@@ -62,19 +60,19 @@ async def test_transient_failures_back_off_then_send(
 
     assert await pusher.send_text("o-r", "您的线索已受理") == "failed"
     for attempts, delay in ((1, 30), (2, 60), (3, 120)):
-        row = await last_push(bot, "o-r")
+        row = await last_push(bot)
         assert (row.status, row.errcode, row.attempts) == ("failed", -1, attempts)
         assert row.next_attempt_at == utc(clock) + timedelta(seconds=delay)
-        assert row.payload["content"] == "您的线索已受理"  # kept for the next try
+        assert open_payload(KEYS, row.payload)["content"] == "您的线索已受理"  # for next time
         clock.advance(delay - 1)
         assert await pusher.retry_due() == []  # not before it is due
         clock.advance(1)
         assert await pusher.retry_due() == ["sent" if attempts == 3 else "failed"]
 
-    row = await last_push(bot, "o-r")
+    row = await last_push(bot)
     assert (row.status, row.attempts, row.next_attempt_at) == ("sent", 4, None)
     assert row.sent_at == utc(clock)
-    assert row.payload == {}  # the text does not stay in the store
+    assert (row.payload, row.openid) == ({}, None)  # neither text nor addressee stays
     assert received(platform, "o-r") == ["您的线索已受理"]
     assert await pusher.retry_due() == []
     assert 'pingan_pushes_total{status="failed"} 3.0' in await metrics(bot)
@@ -97,7 +95,7 @@ async def test_a_push_failing_for_ever_goes_dead(
     clock.advance(settings.push_retry_cap)
     assert await pusher.retry_due() == ["dead"]
 
-    row = await last_push(bot, "o-f")
+    row = await last_push(bot)
     assert (row.status, row.attempts, row.next_attempt_at) == (
         "dead",
         settings.push_max_attempts,
@@ -130,9 +128,11 @@ async def test_a_permanent_error_is_dead_at_once(
     platform.fail_next(SEND, errcode=43004)
     assert await pusher.send_text("o-gone", "您好") == "dead"
 
-    for openid, errcode in (("o-unknown", 40003), ("o-gone", 43004)):
-        row = await last_push(bot, openid)
-        assert (row.status, row.errcode, row.attempts, row.payload) == ("dead", errcode, 1, {})
+    rows = await pushes(bot)
+    assert [(r.status, r.errcode, r.attempts, r.payload) for r in rows] == [
+        ("dead", 40003, 1, {}),
+        ("dead", 43004, 1, {}),
+    ]
     assert len(platform.calls_to(SEND)) == 2  # not retried by the gateway either
     clock.advance(7200)
     assert await pusher.retry_due() == []
@@ -148,7 +148,7 @@ async def test_a_backlog_of_failures_does_not_starve_fresh_pushes(
     await bot.sender.text("o-busy", "你好")
     platform.faults.fail_next(SEND, -1, 200, touser="o-busy")
     async with bot.app[sessionmaker_key].begin() as session:
-        backlog = Outbox(session, utc(clock))
+        backlog = Outbox(session, utc(clock), KEYS)
         for i in range(200):
             await backlog.text("o-busy", f"积压 {i}")
     clock.advance(3600)
@@ -162,7 +162,7 @@ async def test_a_backlog_of_failures_does_not_starve_fresh_pushes(
 
     # One call took every due row, 40 at a time, until none was due.
     assert await retry == ["failed"] * 200
-    rows = await pushes_to(bot, "o-busy")
+    rows = [r for r in await pushes(bot) if r.openid == "o-busy"]
     assert len(rows) == 200
     assert {(r.status, r.errcode, r.attempts) for r in rows} == {("failed", -1, 1)}
     assert {r.next_attempt_at for r in rows} == {utc(clock) + timedelta(seconds=30)}
@@ -175,7 +175,7 @@ async def test_two_processes_never_send_one_push_twice(
     first, second = await start_bot(), await start_bot()
     await first.sender.text("o-two", "你好")
     async with first.app[sessionmaker_key].begin() as session:
-        outbox = Outbox(session, utc(clock))
+        outbox = Outbox(session, utc(clock), KEYS)
         for i in range(5):
             await outbox.text("o-two", f"第{i}条")
     clock.advance(120)
@@ -184,7 +184,7 @@ async def test_two_processes_never_send_one_push_twice(
     )
     # Each exactly once (two passes side by side may interleave their order), claimed once.
     assert sorted(received(platform, "o-two")) == [f"第{i}条" for i in range(5)]
-    rows = await pushes_to(first, "o-two")
+    rows = await pushes(first)
     assert [(r.status, r.attempts) for r in rows] == [("sent", 1)] * 5
 
 
@@ -195,13 +195,13 @@ async def test_a_push_a_dead_process_left_is_sent_by_the_retry_pass(
     pusher = bot.app[pusher_key]
     # Recorded and committed; the process died before sending it.
     async with bot.app[sessionmaker_key].begin() as session:
-        await Outbox(session, utc(clock)).text("o-d", "您的线索已受理")
+        await Outbox(session, utc(clock), KEYS).text("o-d", "您的线索已受理")
     assert await pusher.retry_due() == []  # may still be on its way from its process
     clock.advance(59)
     assert await pusher.retry_due() == []
     clock.advance(1)
     assert await pusher.retry_due() == ["sent"]
-    row = await last_push(bot, "o-d")
+    row = await last_push(bot)
     assert (row.status, row.attempts, row.payload) == ("sent", 1, {})
     assert received(platform, "o-d") == ["您的线索已受理"]
 
@@ -212,15 +212,16 @@ async def test_held_push_is_emptied_once_shown(
     await bot.sender.text("o-h", "你好")
     clock.advance(49 * 3600)
     assert await bot.app[pusher_key].send_text("o-h", "您的线索已受理") == "held"
-    row = await last_push(bot, "o-h")
+    row = await last_push(bot)
     assert (row.status, row.errcode, row.next_attempt_at) == ("held", 45015, None)
-    assert row.payload["content"] == "您的线索已受理"  # kept until shown
+    assert "您的线索已受理" not in str(row.payload)  # sealed while it waits…
+    assert open_payload(KEYS, row.payload)["content"] == "您的线索已受理"  # …until shown
     clock.advance(7200)
     assert await bot.app[pusher_key].retry_due() == []  # held is not retried
 
     answer = await bot.sender.text("o-h", "在吗")
     assert answer.reply is not None and "您的线索已受理" in answer.reply.content
-    row = await last_push(bot, "o-h")
+    row = await last_push(bot)
     assert (row.status, row.payload) == ("shown", {})
 
 
@@ -232,7 +233,7 @@ async def test_five_messages_used_up_holds_the_push_until_the_user_writes(
         assert await bot.app[pusher_key].send_text("o-five", "通知") == "sent"
     # 45047: the window's messages are spent until the user writes again; retrying is futile.
     assert await bot.app[pusher_key].send_text("o-five", "您的线索已受理") == "held"
-    row = await last_push(bot, "o-five")
+    row = await last_push(bot)
     assert (row.status, row.errcode) == ("held", 45047)
     answer = await bot.sender.text("o-five", "在吗")
     assert answer.reply is not None and "您的线索已受理" in answer.reply.content

@@ -234,7 +234,7 @@ async def _resolve(bot: Bot, tip: Tip, note: str) -> None:
     async with bot.app[sessionmaker_key].begin() as session:
         fresh = await session.get(Tip, tip.id)
         assert fresh is not None
-        outbox = Outbox(session, fresh.updated_at)
+        outbox = Outbox(session, fresh.updated_at, bot.app[keys_key])
         service = TipService(
             session,
             keys=bot.app[keys_key],
