@@ -79,6 +79,9 @@ class PostgresLiveness:
             # Until now other processes saw us as dead and may have taken deliveries over;
             # our finishes of those fail (the ledger checks ownership), so nothing doubles.
             log.warning("liveness lock lost; taking it again")
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    await self._conn.close()
             self._conn = await self._lock(int(self.instance))
 
     async def stop(self) -> None:

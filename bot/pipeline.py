@@ -63,6 +63,8 @@ class _Job:
     outcome: str = "handled"
     stored: bool = False  # the message is in the ledger (our claim or an earlier one)
     late: bool = False  # the webhook answered already: send the reply as a push
+    handling: bool = False  # this job runs the handler (it is in ``Pipeline.active``)
+    reply_queued: bool = False  # the late reply was committed to the outbox with the effects
 
 
 class _EarlierElsewhere(Exception):
@@ -103,6 +105,10 @@ class Pipeline:
         self.services = services  # extra handler data: api, pusher…
         self.tasks: set[asyncio.Task[None]] = set()
         self.order = ArrivalOrder()
+        self.claims = ArrivalOrder()  # claims too, so that ledger ids follow arrival order
+        #: Deliveries whose handler runs in this process now; a row of ours that is still
+        #: "processing" but not in here was left by a failure and is an orphan like any other.
+        self.active: set[str] = set()
         self.limiter = RateLimiter(settings.user_rate_limit, settings.user_rate_window, clock)
         self._postgres = sessionmaker.kw["bind"].dialect.name == "postgresql"
 
@@ -128,7 +134,11 @@ class Pipeline:
         the message is not stored yet (answer nothing useful, so that WeChat retries)."""
         job = self._job(message)
         place = self.order.enter(message.openid)
-        self._spawn(self._deliver(message, payload, nonce, job, place), f"update-{job.key[:8]}")
+        claim_place = self.claims.enter(message.openid)
+        self._spawn(
+            self._deliver(message, payload, nonce, job, place, claim_place),
+            f"update-{job.key[:8]}",
+        )
         try:
             xml = await asyncio.wait_for(asyncio.shield(job.reply), self.settings.reply_budget)
         except TimeoutError:
@@ -149,12 +159,20 @@ class Pipeline:
         nonce: Nonce | None,
         job: _Job,
         place: Place,
+        claim_place: Place,
     ) -> None:
         previous, mine = place
         try:
-            claimed = await self._claim(message, payload, job, nonce)
+            before, my_claim = claim_place
+            try:
+                if before is not None:
+                    await asyncio.shield(before)
+                claimed = await self._claim(message, payload, job, nonce)
+            finally:
+                self.claims.pass_through(before, my_claim)
             job.stored = True
             if claimed:
+                self._handling(job)
                 await self._in_order(previous, message, job)
             else:
                 # A copy holds no place of its own: whoever came after it waits only for what
@@ -169,6 +187,16 @@ class Pipeline:
                 loggers.safe_exception(log, "delivery failed key=%s", job.key[:12], exc=exc)
         finally:
             self.order.pass_through(previous, mine)
+            if job.handling:
+                self.active.discard(job.key)
+
+    def _handling(self, job: _Job) -> None:
+        job.handling = True
+        self.active.add(job.key)
+
+    def orphaned(self, owner: str | None, key: str) -> bool:
+        """Without a live handler: no owner, or ours but not running (a failure left it)."""
+        return owner is None or (owner == self.liveness.instance and key not in self.active)
 
     def _job(self, message: Message) -> _Job:
         return _Job(
@@ -211,12 +239,15 @@ class Pipeline:
             if outcome.status != "processing":
                 job.reply.set_result(outcome.reply or "")
                 return
-            if outcome.owner != self.liveness.instance and await self._owner_gone(outcome.owner):
+            if self.orphaned(outcome.owner, job.key) or (
+                outcome.owner != self.liveness.instance and await self._owner_gone(outcome.owner)
+            ):
                 async with self.sessionmaker.begin() as session:
                     won = await DeliveryRepo(session).take_over(
                         job.key, old=outcome.owner, owner=self.liveness.instance
                     )
                 if won is not None:
+                    self._handling(job)
                     self.metrics.taken_over.inc()
                     log.warning("retry took over key=%s from a dead process", job.key[:12])
                     job.outcome = "taken_over"  # its turn came long ago: no waiting
@@ -264,7 +295,8 @@ class Pipeline:
         if job.late:
             if text:
                 self.metrics.late_replies.inc()
-                await self.pusher.send_text(message.openid, text)
+                if not job.reply_queued:  # went late while the handler ran
+                    await self.pusher.send_text(message.openid, text)
         else:
             job.reply.set_result(xml)
         # Calls to WeChat the update asked for, now that it is stored and answered.
@@ -322,6 +354,8 @@ class Pipeline:
             except _EarlierElsewhere:
                 await asyncio.sleep(delay)  # nothing was done yet: wait for it, then again
                 delay = min(delay * 2, 0.2)
+                if fetched.media is None:  # the earlier message may open a step that wants it
+                    fetched = await self.media.fetch_if_wanted(message)
 
     async def _transaction(
         self,
@@ -355,6 +389,9 @@ class Pipeline:
             }
             text = await self.dispatcher.feed(message, data)
             xml = self._render(message, text) if text else ""
+            queued = job.late and bool(text)
+            if queued and text:  # already late (a takeover): the reply commits with the rest
+                await outbox.text(message.openid, text)
             await repo.finish(
                 job.key,
                 owner=self.liveness.instance,
@@ -363,17 +400,20 @@ class Pipeline:
                 payload="",
                 now=now,
             )
+        job.reply_queued = queued
         return text, xml, outbox.ids
 
     async def resume(self, message: Message, key: str) -> None:
         """Finish a delivery taken over from a dead process; the reply goes out as a push."""
-        previous, mine = self.order.enter(message.openid)
+        job = _Job(key=key, user_key=self.keys.mac("user", message.openid))
+        job.late = job.stored = True
+        self._handling(job)
         try:
-            job = _Job(key=key, user_key=self.keys.mac("user", message.openid))
-            job.late = job.stored = True
-            await self._in_order(previous, message, job)
+            # Not behind the user's queue: later messages there may wait for this one (in
+            # the ledger's order), and its turn came long ago.
+            await self._process(message, job)
         finally:
-            self.order.leave(mine)
+            self.active.discard(key)
 
     async def close(self) -> None:
         """Let in-flight updates finish (they hold committed claims), then return."""

@@ -40,20 +40,21 @@ class Sweeper:
             return await self._sweep()
 
     async def _sweep(self) -> int:
-        liveness = self.pipeline.liveness
+        pipeline = self.pipeline
+        me = pipeline.liveness.instance
         recovered = 0
         after_id = 0
         while True:
-            async with self.pipeline.reader() as session:
-                orphans = await DeliveryRepo(session).orphans(liveness.instance, after_id)
-            if not orphans:
+            async with pipeline.reader() as session:
+                rows = await DeliveryRepo(session).orphans(after_id)
+            if not rows:
                 return recovered
-            after_id = orphans[-1].id
-            dead = await liveness.dead({o.owner for o in orphans if o.owner is not None})
-            for orphan in orphans:
-                if orphan.owner is not None and orphan.owner not in dead:
-                    continue
-                if await self._recover(orphan.dedup_key, orphan.owner):
+            after_id = rows[-1].id
+            others = {r.owner for r in rows if r.owner is not None and r.owner != me}
+            dead = await pipeline.liveness.dead(others)
+            for row in rows:
+                gone = pipeline.orphaned(row.owner, row.dedup_key) or row.owner in dead
+                if gone and await self._recover(row.dedup_key, row.owner):
                     recovered += 1
 
     async def _recover(self, key: str, old: str | None) -> bool:

@@ -144,15 +144,11 @@ class DeliveryRepo:
         )
         return int(await self.session.scalar(stmt) or 0)
 
-    async def orphans(self, owner: str, after_id: int = 0, limit: int = 500) -> list[Orphan]:
-        """Deliveries still "processing" under another owner (or none), oldest first."""
+    async def orphans(self, after_id: int = 0, limit: int = 500) -> list[Orphan]:
+        """Deliveries still "processing", oldest first: the caller tells which are orphaned."""
         stmt = (
             select(Delivery.id, Delivery.dedup_key, Delivery.owner)
-            .where(
-                Delivery.status == "processing",
-                Delivery.id > after_id,
-                Delivery.owner.is_(None) | (Delivery.owner != owner),
-            )
+            .where(Delivery.status == "processing", Delivery.id > after_id)
             .order_by(Delivery.id)
             .limit(limit)
         )

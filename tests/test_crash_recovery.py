@@ -132,3 +132,19 @@ async def test_nothing_is_acknowledged_before_it_is_stored(
     async with bot.app[sessionmaker_key]() as session:
         rows = (await session.execute(select(Delivery.status))).scalars().all()
     assert rows == ["done"]
+
+
+async def test_a_row_of_this_process_that_no_handler_runs_is_an_orphan_too(
+    start_bot: StartBot, clock: FakeClock
+) -> None:
+    """A failure can leave one of this process's own rows "processing" with nothing working
+    on it (the store failed while recording the failure): its retry and the sweep take it."""
+    bot = await start_bot(sweep_interval=3600)
+    me = bot.app[pipeline_key].liveness.instance
+    fields = bot.sender.message("o-own", "text", Content="zqx own vk")
+    await _orphan(bot, clock, "o-own", int(fields["MsgId"]), "zqx own vk", owner=me)  # type: ignore[arg-type]
+    retried = await bot.sender.deliver(fields)
+    assert retried.reply is not None and "没有找到相关答案" in retried.reply.content
+    await _orphan(bot, clock, "o-own", 990_777, "zqx own two vk", owner=me)
+    assert await bot.app[sweeper_key].sweep() == 1
+    assert await _asked(bot) == {"zqx own vk": 1, "zqx own two vk": 1}
