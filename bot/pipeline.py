@@ -194,6 +194,14 @@ class Pipeline:
         job.handling = True
         self.active.add(job.key)
 
+    def reserve(self, key: str) -> bool:
+        """Become this process's one handler of ``key`` before taking it over (no await
+        between the check and the mark, so a retry and the sweep never both take it)."""
+        if key in self.active:
+            return False
+        self.active.add(key)
+        return True
+
     def orphaned(self, owner: str | None, key: str) -> bool:
         """Without a live handler: no owner, or ours but not running (a failure left it)."""
         return owner is None or (owner == self.liveness.instance and key not in self.active)
@@ -239,15 +247,19 @@ class Pipeline:
             if outcome.status != "processing":
                 job.reply.set_result(outcome.reply or "")
                 return
-            if self.orphaned(outcome.owner, job.key) or (
+            gone = self.orphaned(outcome.owner, job.key) or (
                 outcome.owner != self.liveness.instance and await self._owner_gone(outcome.owner)
-            ):
+            )
+            if gone and self.reserve(job.key):
+                job.handling = True
                 async with self.sessionmaker.begin() as session:
                     won = await DeliveryRepo(session).take_over(
                         job.key, old=outcome.owner, owner=self.liveness.instance
                     )
-                if won is not None:
-                    self._handling(job)
+                if won is None:
+                    self.active.discard(job.key)
+                    job.handling = False
+                else:
                     self.metrics.taken_over.inc()
                     log.warning("retry took over key=%s from a dead process", job.key[:12])
                     job.outcome = "taken_over"  # its turn came long ago: no waiting
@@ -276,9 +288,7 @@ class Pipeline:
         after: list[Callable[[], Awaitable[None]]] = []
         pushes: list[int] = []
         try:
-            text, xml, pushes = await asyncio.wait_for(
-                self._run(message, job, after), self.settings.handler_timeout
-            )
+            text, xml, pushes = await self._run(message, job, after)
         except LostOwnership:
             log.warning("another process took over key=%s: effects rolled back", key[:12])
             return
@@ -350,7 +360,11 @@ class Pipeline:
         delay = 0.01
         while True:
             try:
-                return await self._transaction(message, job, after, fetched)
+                # The handler's own time: waiting for another process's turn is not counted.
+                return await asyncio.wait_for(
+                    self._transaction(message, job, after, fetched),
+                    self.settings.handler_timeout,
+                )
             except _EarlierElsewhere:
                 await asyncio.sleep(delay)  # nothing was done yet: wait for it, then again
                 delay = min(delay * 2, 0.2)
@@ -404,16 +418,12 @@ class Pipeline:
         return text, xml, outbox.ids
 
     async def resume(self, message: Message, key: str) -> None:
-        """Finish a delivery taken over from a dead process; the reply goes out as a push."""
+        """Finish a delivery taken over (and ``reserve``d) from a dead process; the reply goes
+        out as a push. Not behind the user's queue: later messages there may wait for this
+        one (in the ledger's order), and its turn came long ago."""
         job = _Job(key=key, user_key=self.keys.mac("user", message.openid))
-        job.late = job.stored = True
-        self._handling(job)
-        try:
-            # Not behind the user's queue: later messages there may wait for this one (in
-            # the ledger's order), and its turn came long ago.
-            await self._process(message, job)
-        finally:
-            self.active.discard(key)
+        job.late = job.stored = job.handling = True
+        await self._process(message, job)
 
     async def close(self) -> None:
         """Let in-flight updates finish (they hold committed claims), then return."""

@@ -60,6 +60,15 @@ class Sweeper:
     async def _recover(self, key: str, old: str | None) -> bool:
         pipeline = self.pipeline
         me = pipeline.liveness.instance
+        if not pipeline.reserve(key):
+            return False  # a retry of it is being handled here already
+        try:
+            return await self._take_over(key, old, me)
+        finally:
+            pipeline.active.discard(key)
+
+    async def _take_over(self, key: str, old: str | None, me: str) -> bool:
+        pipeline = self.pipeline
         async with pipeline.sessionmaker.begin() as session:
             payload = await DeliveryRepo(session).take_over(key, old=old, owner=me)
         if payload is None:

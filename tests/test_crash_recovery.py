@@ -146,5 +146,5 @@ async def test_a_row_of_this_process_that_no_handler_runs_is_an_orphan_too(
     retried = await bot.sender.deliver(fields)
     assert retried.reply is not None and "没有找到相关答案" in retried.reply.content
     await _orphan(bot, clock, "o-own", 990_777, "zqx own two vk", owner=me)
-    assert await bot.app[sweeper_key].sweep() == 1
+    await bot.app[sweeper_key].sweep()  # (the start-up sweep may be on it already)
     assert await _asked(bot) == {"zqx own vk": 1, "zqx own two vk": 1}
