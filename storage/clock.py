@@ -23,3 +23,13 @@ def china_day_start(moment: datetime) -> datetime:
     """Midnight (Beijing time) of the day ``moment`` falls on, as an aware datetime."""
     local = moment.astimezone(CHINA)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def to_the_hour(moment: datetime) -> datetime:
+    """A time kept next to an openid, floored to the hour.
+
+    When a follower last wrote, or when a push to them was queued, would otherwise line up to
+    the second with the ``created_at`` of the anonymous tip they had just sent. An hour is
+    fine for what these times are for (who is active in the last 48 hours, housekeeping).
+    """
+    return moment.replace(minute=0, second=0, microsecond=0)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.clock import to_the_hour
 from storage.models import OutboundMessage, User
 
 #: Statuses the retry pass may still send.
@@ -39,8 +40,8 @@ class OutboxRepo:
             payload=payload,
             status="pending",
             attempts=0,
-            next_attempt_at=now + ABANDONED_AFTER,
-            created_at=now,
+            next_attempt_at=now + ABANDONED_AFTER,  # cleared once sent, held or given up
+            created_at=to_the_hour(now),
         )
         self.session.add(row)
         await self.session.flush()

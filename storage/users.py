@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.clock import to_the_hour
 from storage.deliveries import DeliveryRepo
 from storage.models import Community, DialogState, EnrolmentCode, OutboundMessage, User
 
@@ -25,10 +26,11 @@ class UserRepo:
         """
         user = await self.session.get(User, openid)
         created = user is None
+        hour = to_the_hour(now)
         if user is None:
-            user = User(openid=openid, subscribed_at=now, role="resident", language="zh_CN")
+            user = User(openid=openid, subscribed_at=hour, role="resident", language="zh_CN")
             self.session.add(user)
-        user.last_inbound_at = now
+        user.last_inbound_at = hour
         user.last_inbound_kind = kind
         await self.session.flush()
         return user, created

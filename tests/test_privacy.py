@@ -81,11 +81,12 @@ async def test_a_dump_ties_no_anonymous_tip_to_its_reporter(
     named_row = next(t for t in tables["tips"] if t["code"] == named.code)
     for tip in anonymous:
         assert named_row["reporter_sealed"] != tip["reporter_sealed"]
-    # Where the openid is stored, no tip code or sealed value stands beside it.
+    # Where the openid is stored, no tip code, sealed value or tip time stands beside it.
     for name, rows in tables.items():
         for row in rows:
             if any(me in value for value in row.values()):
                 assert not any(t["code"] in str(row) for t in anonymous), name
+                assert not any(t["created_at"] in row.values() for t in anonymous), name
     # Handled messages keep no sender once WeChat's retries are over, and finished pushes no
     # addressee: neither can be lined up with the times of the anonymous tips.
     assert all("user_key" not in row for row in tables["deliveries"])
