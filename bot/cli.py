@@ -116,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rotate.set_defaults(run=_admin, admin=admin.keys_rotate)
 
+    from bot import officeradmin
+
+    officer = commands.add_parser("officer", help="officers (民警, 辅警, 所长) and their powers")
+    officer_commands = officer.add_subparsers(dest="officer_command", required=True)
+    add_officer = officer_commands.add_parser("add", help="add an officer; prints a binding code")
+    add_officer.add_argument("--name", required=True)
+    add_officer.add_argument("--role", default="officer", help="officer, auxiliary or chief")
+    add_officer.set_defaults(run=_admin, admin=officeradmin.officer_add)
+    list_officers = officer_commands.add_parser("list", help="list officers")
+    list_officers.set_defaults(run=_admin, admin=officeradmin.officer_list)
+    revoke = officer_commands.add_parser("revoke", help="take every power from an officer")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(run=_admin, admin=officeradmin.officer_revoke)
+
     faq = commands.add_parser("faq", help="the knowledge base")
     faq_commands = faq.add_subparsers(dest="faq_command", required=True)
     gaps = faq_commands.add_parser("gaps", help="most asked questions without an answer")

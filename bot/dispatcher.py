@@ -41,6 +41,8 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     """
     from handlers import common, community, language
     from handlers.inquiries import router as inquiries
+    from handlers.officers import access
+    from handlers.officers import router as officers
     from handlers.tips import emergency, followup, report, service
 
     # Order matters: the user is needed to pick the language and role, the dialog to route
@@ -49,6 +51,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     dispatcher = Dispatcher(
         middlewares=[
             middlewares.load_user,
+            access.load_officer,
             middlewares.load_dialog,
             middlewares.show_held,
             service.provide,
@@ -61,6 +64,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
         common.universal,
         *extra,
         common.lifecycle,
+        officers.router,
         report.router,
         followup.router,
         community.router,

@@ -11,12 +11,14 @@ from bot.i18n import _
 from bot.keys import Keys
 from handlers.community import AfterCommit, join
 from storage.models import User
+from storage.officers import OfficerRepo
 from storage.users import CommunityRepo, EnrolmentRepo
 
 COMMUNITY = "c:"
 ENROLMENT = "e:"
 
 ROLE_NAMES = {"resident": "居民", "patrol": "红袖标巡防队员", "officer": "民警"}
+RANK_NAMES = {"officer": "民警", "auxiliary": "辅警", "chief": "所长"}
 
 
 def community_scene(code: str) -> str:
@@ -45,14 +47,32 @@ async def apply_scene(
             return _("这个二维码对应的社区已不存在，请联系社区民警。")
         return join(user, community, api=api, sessionmaker=sessionmaker, after_commit=after_commit)
     if scene.startswith(ENROLMENT):
-        code = await EnrolmentRepo(session).redeem(
-            scene.removeprefix(ENROLMENT), user_key=keys.mac("enrolment", user.openid), now=now
+        return await redeem(
+            scene.removeprefix(ENROLMENT), user=user, session=session, now=now, keys=keys
         )
-        if code is None:
-            return _("登记码无效、已过期或已被使用，请向民警重新领取。")
-        user.role = code.role
-        if code.community_id is not None:
-            user.community_id = code.community_id
-        role = _(ROLE_NAMES.get(code.role, code.role))
-        return _("登记成功，您的身份是：{role}。").format(role=role)
     return None
+
+
+async def redeem(
+    text: str, *, user: User, session: AsyncSession, now: datetime, keys: Keys
+) -> str:
+    """Use an enrolment code, scanned (``e:CODE``) or typed (``绑定 CODE``)."""
+    code = await EnrolmentRepo(session).redeem(
+        text.strip(), user_key=keys.mac("enrolment", user.openid), now=now
+    )
+    if code is None:
+        return _("登记码无效、已过期或已被使用，请向民警重新领取。")
+    if code.officer_id is not None:
+        officer = await OfficerRepo(session).bind(code.officer_id, user.openid, now)
+        if officer is None:  # revoked between issue and use
+            return _("登记码无效、已过期或已被使用，请向民警重新领取。")
+        user.role = "officer"
+        rank = _(RANK_NAMES.get(officer.rank, officer.rank))
+        return _("绑定成功：{name}（{rank}）。回复「民警帮助」查看可用功能。").format(
+            name=officer.name, rank=rank
+        )
+    user.role = code.role
+    if code.community_id is not None:
+        user.community_id = code.community_id
+    role = _(ROLE_NAMES.get(code.role, code.role))
+    return _("登记成功，您的身份是：{role}。").format(role=role)

@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.keys import new_key
 from bot.typedefs import pipeline_key, sessionmaker_key
 from simulator import FakeWeChat, WeChatSender, create_platform_app
+from storage.officers import OfficerRepo
 from storage.users import CommunityRepo, EnrolmentRepo
 
 TOKEN = "demo-token"
@@ -36,6 +37,7 @@ BOT_NAME = "平安"
 HELP = """命令（其余输入作为文字消息发送）：
   /as 名字            换成另一个用户（如 /as 老李）
   /follow [场景]      关注公众号，可带二维码场景：c:xinhua 加入社区，e:PATROL-DEMO 巡防登记
+                      （民警：发送「绑定 OFFICER-DEMO」，再发「新线索」）
   /unfollow           取消关注（删除个人资料）
   /scan 场景          已关注时扫码
   /click 菜单键       点击菜单（如 /click TIP_REPORT）
@@ -127,15 +129,17 @@ async def _seed(app: web.Application) -> None:
         communities = CommunityRepo(session)
         if await communities.by_code("xinhua") is None:
             community = await communities.create(code="xinhua", name="新华社区", now=now)
-            codes = EnrolmentRepo(session)
-            for code, role in (("PATROL-DEMO", "patrol"), ("OFFICER-DEMO", "officer")):
-                await codes.create(
-                    code=code,
-                    role=role,
-                    community_id=community.id,
-                    now=now,
-                    expires_at=now + timedelta(days=30),
-                )
+            await EnrolmentRepo(session).create(
+                code="PATROL-DEMO",
+                role="patrol",
+                community_id=community.id,
+                now=now,
+                expires_at=now + timedelta(days=30),
+            )
+            # The demo's duty officer: `绑定 OFFICER-DEMO` (or /follow e:OFFICER-DEMO).
+            await OfficerRepo(session).add(
+                name="王警官", rank="officer", code="OFFICER-DEMO", now=now, valid=timedelta(30)
+            )
 
 
 async def _start(app: web.Application) -> tuple[web.AppRunner, str]:

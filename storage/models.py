@@ -80,6 +80,26 @@ class User(Base):
     tips_sealed: Mapped[str | None] = mapped_column(Text)
 
 
+class Officer(Base):
+    """A police officer (民警), auxiliary (辅警) or the station chief (所长) on the account.
+
+    Created by `pingan officer add`, bound to a WeChat account when its enrolment code is
+    redeemed, revoked by `pingan officer revoke`; every officer power checks ``status``.
+    """
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(limits.REPORTER_NAME))
+    rank: Mapped[str] = mapped_column(String(16))  # officer | auxiliary | chief
+    # Officers are staff, not reporters: the bot reaches them on duty by their openid.
+    openid: Mapped[str | None] = mapped_column(String(limits.OPENID), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # active | revoked
+    created_at: Mapped[datetime]
+    bound_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
 class EnrolmentCode(Base):
     """A one-time code an officer hands out: scanning or typing it grants a role."""
 
@@ -90,6 +110,8 @@ class EnrolmentCode(Base):
     community_id: Mapped[int | None] = mapped_column(
         ForeignKey("communities.id", ondelete="SET NULL")
     )
+    # An officer's own code binds that officer record (see ``Officer``).
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_by: Mapped[str | None] = mapped_column(String(limits.DIGEST))  # keyed hash, not openid

@@ -22,4 +22,6 @@ def test_demo_script_files_a_tip() -> None:
     assert "举报已提交，编号：" in out
     assert "请立即拨打 119（火警）" in out
     assert "登记成功，您的身份是：红袖标巡防队员。" in out
+    assert "绑定成功：王警官（民警）。" in out  # the demo officer binds…
+    assert "[红色]" in out and "三楼着火了" in out  # …and sees the emergency in 新线索
     assert "Traceback" not in result.stderr

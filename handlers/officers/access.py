@@ -1,0 +1,37 @@
+"""Who is an officer: the officer record decides, checked on every update.
+
+``users.role`` says "officer" so that residents' routes know to stand aside, but a power is
+granted only by an active ``Officer`` row: revoking one takes effect on the next message.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.message import Message
+from bot.middlewares import Next
+from bot.router import Data, Result
+from storage.officers import OfficerRepo
+
+log = logging.getLogger("pingan.officers")
+
+
+async def load_officer(handler: Next, message: Message, data: Data) -> Result:
+    """Middleware: ``data["officer"]`` is the sender's active officer record, or None."""
+    user = data.get("user")
+    officer = None
+    if user is not None and user.role == "officer":  # a query only for staff accounts
+        officer = await OfficerRepo(data["session"]).active(message.openid)
+    data["officer"] = officer
+    return await handler(message, data)
+
+
+class OfficerOnly:
+    """Filter: an active officer of one of ``ranks`` (any rank when none is given)."""
+
+    def __init__(self, *ranks: str) -> None:
+        self.ranks = frozenset(ranks)
+
+    def __call__(self, message: Message, data: Data) -> bool:
+        officer = data.get("officer")
+        return officer is not None and (not self.ranks or officer.rank in self.ranks)

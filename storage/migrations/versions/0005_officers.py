@@ -1,0 +1,44 @@
+"""officers: records bound to WeChat accounts by their enrolment code
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-25 15:10:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "officers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("rank", sa.String(length=16), nullable=False),
+        sa.Column("openid", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("bound_at", sa.DateTime(), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("openid"),
+    )
+    with op.batch_alter_table("enrolment_codes") as batch:
+        batch.add_column(sa.Column("officer_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_enrolment_codes_officer_id", "officers", ["officer_id"], ["id"], ondelete="CASCADE"
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("enrolment_codes") as batch:
+        batch.drop_constraint("fk_enrolment_codes_officer_id", type_="foreignkey")
+        batch.drop_column("officer_id")
+    op.drop_table("officers")
