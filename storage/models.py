@@ -303,7 +303,7 @@ class UnansweredQuestion(Base):
 
 
 class Handoff(Base):
-    """A question handed to the officers (人工): their queue, answered in the officer issue."""
+    """A question handed to the officers (人工): `待答复` lists them, `答复 H<id>` answers."""
 
     __tablename__ = "handoffs"
 
@@ -314,6 +314,8 @@ class Handoff(Base):
     repeats: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"))
+    answer: Mapped[str | None] = mapped_column(Text)
 
 
 class Reminder(Base):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import EnrolmentCode, Officer, Tip, User
+from storage.models import EnrolmentCode, Handoff, Officer, Tip, User
 
 RANKS = ("officer", "auxiliary", "chief")
 
@@ -88,3 +88,30 @@ class OfficerRepo:
                 Tip.level == level, Tip.status.in_(("submitted", "accepted", "in_progress"))
             )
         return list((await self.session.execute(stmt)).scalars())
+
+    async def open_handoffs(self, limit: int = 8) -> list[Handoff]:
+        """Questions residents handed to the officers that nobody has answered, oldest first."""
+        stmt = (
+            select(Handoff)
+            .where(Handoff.answered_at.is_(None), Handoff.openid.is_not(None))
+            .order_by(Handoff.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def answer(
+        self, handoff_id: int, *, officer_id: int, text: str, now: datetime
+    ) -> Handoff | None:
+        """Record the answer once; None when it is unknown, answered, or its asker left."""
+        result = await self.session.execute(
+            update(Handoff)
+            .where(
+                Handoff.id == handoff_id,
+                Handoff.answered_at.is_(None),
+                Handoff.openid.is_not(None),
+            )
+            .values(answered_at=now, answered_by=officer_id, answer=text)
+        )
+        if not getattr(result, "rowcount", 0):
+            return None
+        return await self.session.get(Handoff, handoff_id, populate_existing=True)

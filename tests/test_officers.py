@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.officeradmin import officer_add, officer_list, officer_revoke
 from bot.typedefs import sessionmaker_key, settings_key
-from simulator import FakeClock
-from storage.models import Officer, User
+from simulator import FakeClock, FakeWeChat
+from storage.models import Handoff, Officer, User
 from storage.officers import OfficerRepo
 from storage.users import EnrolmentRepo
 from tests.conftest import Bot
@@ -112,3 +112,33 @@ async def test_a_revoked_officer_loses_every_power_at_once(bot: Bot) -> None:
 async def _all(bot: Bot) -> list[Officer]:
     async with bot.app[sessionmaker_key]() as session:
         return await OfficerRepo(session).all()
+
+
+async def test_an_officer_answers_a_hand_off_and_the_resident_gets_it(
+    bot: Bot, platform: FakeWeChat
+) -> None:
+    resident = "o-asks"
+    platform.follow(resident)
+    await say(bot, resident, "人工")
+    queued = await say(bot, resident, "户口迁到外省需要什么手续")
+    assert "已转给民警" in queued and "2 小时" not in queued  # nothing promised that is not so
+    code = await add(bot, "周敏")
+    await say(bot, "o-duty", f"绑定 {code}")
+    listing = await say(bot, "o-duty", "待答复")
+    found = re.search(r"H(\d+) 户口迁到外省", listing)
+    assert found is not None, listing
+    assert await say(bot, resident, "待答复") == REFUSED
+    assert await say(bot, resident, f"答复 H{found[1]} 我自己答") == REFUSED
+
+    done = await say(bot, "o-duty", f"答复 H{found[1]} 带户口簿和身份证\n到迁入地派出所办理准迁证")
+    assert done == f"已答复 H{found[1]}，答复已发给提问的居民。"
+    await bot.settle()
+    [pushed] = platform.inbox(resident)
+    assert "带户口簿和身份证\n到迁入地派出所办理准迁证" in pushed["content"]
+    assert "周敏" not in pushed["content"]  # the station answers, not a named officer
+    assert "没有找到" in await say(bot, "o-duty", f"答复 H{found[1]} 再答一次")
+    assert await say(bot, "o-duty", "待答复") == "没有待答复的问题。"
+    officer = await officer_of(bot, "o-duty")
+    async with bot.app[sessionmaker_key]() as session:
+        handoff = await session.get(Handoff, int(found[1]))
+    assert handoff is not None and officer is not None and handoff.answered_by == officer.id

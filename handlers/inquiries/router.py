@@ -175,10 +175,9 @@ async def handoff(
 
 
 def _handed_off() -> str:
-    return _(
-        "已转给值班民警，工作日 9:00–17:00 一般 2 小时内在本公众号回复您；"
-        "请在 48 小时内留意消息。紧急情况请拨打 110。"
-    )
+    # Only what is true: the question is queued where officers read it (`待答复`); no reply
+    # time is promised until duty alerts reach them.
+    return _("您的问题已转给民警，民警答复后会在本公众号发给您，请留意消息。紧急情况请拨打 110。")
 
 
 @router.message(StateIs(Inquiry.handoff), MsgType("text", "voice"))

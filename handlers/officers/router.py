@@ -12,9 +12,11 @@ from bot.filters import Keyword, Regex
 from bot.i18n import _
 from bot.keys import Keys
 from bot.message import Message
+from bot.push import Outbox
 from bot.router import Router
 from handlers.officers.access import OfficerOnly
 from handlers.scenes import RANK_NAMES, redeem
+from handlers.tips.privacy import mask
 from handlers.tips.rules import TipRules
 from handlers.tips.views import officer_line
 from storage.models import Officer, User
@@ -23,6 +25,15 @@ from storage.officers import OfficerRepo
 log = logging.getLogger("pingan.officers")
 
 router = Router("officers")
+
+#: `答复 H12 内容`: answer hand-off 12.
+ANSWER = r"^答复\s*[Hh]?(?P<id>\d{1,9})\s+(?P<text>\S.*)$"
+ANSWER_CHARS = 1000
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
 
 #: Officer lists: (status, level) filters.
 LISTS: dict[str, tuple[str | None, str | None]] = {
@@ -46,6 +57,7 @@ async def officer_help(officer: Officer) -> str:
             _("{name}（{rank}），您可以：").format(name=officer.name, rank=rank),
             _("· 新线索 —— 最新提交、尚未受理的线索"),
             _("· 红色线索 —— 未办结的红色预警线索"),
+            _("· 待答复 —— 居民转人工的问题；「答复 编号 内容」答复"),
         ]
     )
 
@@ -62,7 +74,44 @@ async def tip_list(
     return "\n".join([f"{message.text}：", *(officer_line(tip, tip_rules) for tip in tips)])
 
 
-@router.message(Keyword("民警帮助", *LISTS))
+@router.message(Keyword("待答复"), OfficerOnly())
+async def open_handoffs(session: AsyncSession, officer: Officer) -> str:
+    waiting = await OfficerRepo(session).open_handoffs()
+    log.info("officer=%s listed hand-offs (%d)", officer.id, len(waiting))
+    if not waiting:
+        return _("没有待答复的问题。")
+    lines = [_("待答复的问题（回复「答复 编号 内容」）：")]
+    lines += [f"H{h.id} {_short(mask(h.question))}" for h in waiting]
+    return "\n".join(lines)
+
+
+@router.message(Regex(ANSWER, re.DOTALL), OfficerOnly())
+async def answer_handoff(
+    match: re.Match[str],
+    session: AsyncSession,
+    outbox: Outbox,
+    officer: Officer,
+    now: datetime,
+) -> str:
+    text = match["text"].strip()[:ANSWER_CHARS]
+    handoff = await OfficerRepo(session).answer(
+        int(match["id"]), officer_id=officer.id, text=text, now=now
+    )
+    if handoff is None or handoff.openid is None:
+        return _("没有找到待答复的问题 H{id}。").format(id=match["id"])
+    # The resident hears from "the station": the officer's name is not passed on.
+    await outbox.text(
+        handoff.openid,
+        _("民警答复您的问题：\n{answer}\n（您问：{question}）").format(
+            answer=text, question=_short(handoff.question)
+        ),
+    )
+    log.info("officer=%s answered hand-off=%s", officer.id, handoff.id)
+    return _("已答复 H{id}，答复已发给提问的居民。").format(id=handoff.id)
+
+
+@router.message(Keyword("民警帮助", "待答复", *LISTS))
+@router.message(Regex(ANSWER, re.DOTALL))
 async def refuse(message: Message) -> str:
     # Not an officer (or no longer one): nothing shown, nothing changed, and it is logged.
     log.warning("officer command refused type=%s", message.msg_type)

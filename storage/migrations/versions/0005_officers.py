@@ -1,4 +1,4 @@
-"""officers: records bound to WeChat accounts by their enrolment code
+"""officers: records bound to WeChat accounts by their enrolment code; hand-off answers
 
 Revision ID: 0005
 Revises: 0004
@@ -35,9 +35,19 @@ def upgrade() -> None:
         batch.create_foreign_key(
             "fk_enrolment_codes_officer_id", "officers", ["officer_id"], ["id"], ondelete="CASCADE"
         )
+    with op.batch_alter_table("handoffs") as batch:
+        batch.add_column(sa.Column("answered_by", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("answer", sa.Text(), nullable=True))
+        batch.create_foreign_key(
+            "fk_handoffs_answered_by", "officers", ["answered_by"], ["id"], ondelete="SET NULL"
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("handoffs") as batch:
+        batch.drop_constraint("fk_handoffs_answered_by", type_="foreignkey")
+        batch.drop_column("answer")
+        batch.drop_column("answered_by")
     with op.batch_alter_table("enrolment_codes") as batch:
         batch.drop_constraint("fk_enrolment_codes_officer_id", type_="foreignkey")
         batch.drop_column("officer_id")
