@@ -40,6 +40,7 @@ from bot.typedefs import (
 )
 from handlers.inquiries.matcher import default_matcher
 from handlers.inquiries.reminders import send_due
+from handlers.officers.alerts import escalate_due
 from handlers.tips.rules import load_rules
 from storage import migrate
 from storage.clock import Clock, system_clock, utc
@@ -133,13 +134,20 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _housekeeping(app: web.Application) -> None:
-    """Every minute: due visit reminders, and pushes that never went out (moves into the
-    scheduler with issue 6)."""
+    """Every minute: due visit reminders, pushes to retry, officer alerts to escalate (moves
+    into the scheduler with issue [9/11])."""
     pusher = app[pusher_key]
     while True:
         try:
             await send_due(sessionmaker=app[sessionmaker_key], pusher=pusher, clock=app[clock_key])
             await pusher.retry_due()
+            await escalate_due(
+                sessionmaker=app[sessionmaker_key],
+                pusher=pusher,
+                keys=app[keys_key],
+                settings=app[settings_key],
+                clock=app[clock_key],
+            )
         except Exception:
             log.exception("housekeeping failed")
         await asyncio.sleep(60)

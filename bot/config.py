@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     user_rate_limit: int = Field(default=30, gt=0)
     user_rate_window: float = Field(default=60.0, gt=0)
 
+    # Minutes an officer alert waits for `收到 CODE` before it goes to the chief, then to
+    # every officer: emergencies and red tips, and residents' hand-offs.
+    alert_ack_minutes: int = Field(default=5, gt=0)
+    handoff_ack_minutes: int = Field(default=30, gt=0)
+
     # Pushes WeChat did not take: retried after base, 2·base, 4·base… up to cap, then dead.
     push_retry_base: float = Field(default=30.0, gt=0)
     push_retry_cap: float = Field(default=3600.0, gt=0)

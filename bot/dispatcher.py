@@ -41,7 +41,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     """
     from handlers import common, community, language
     from handlers.inquiries import router as inquiries
-    from handlers.officers import access
+    from handlers.officers import access, alerts
     from handlers.officers import router as officers
     from handlers.tips import emergency, followup, report, service
 
@@ -55,6 +55,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
             middlewares.load_dialog,
             middlewares.show_held,
             service.provide,
+            alerts.deliver_alerts,  # innermost: its note follows the handler's own words
         ],
         fallback=common.fallback,
     )

@@ -116,8 +116,10 @@ class Chat:
         if command == "/voice":
             return await self.sender.voice(openid, b"#!AMR\n", recognition=" ".join(args))
         if command == "/inbox":
-            for message in self.platform.inbox(openid):
+            inbox = self.platform.inbox(openid)
+            for message in inbox:
                 self._show(BOT_NAME + "（推送）", str(message.get("content", message)))
+            self.seen[openid] = len(inbox)  # shown now: not again after this line
             return None
         self.out(HELP)
         return None

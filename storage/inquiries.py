@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Handoff, Reminder, UnansweredQuestion
+from storage.alerts import raise_alert
+from storage.models import Handoff, OfficerAlert, Reminder, UnansweredQuestion
 
 #: What an officer reads of a hand-off and the questions folded into it.
 HANDOFF_CHARS = 2000
@@ -56,6 +57,7 @@ class InquiryRepo:
         row = Handoff(openid=openid, question=question[:HANDOFF_CHARS], created_at=now)
         self.session.add(row)
         await self.session.flush()
+        raise_alert(self.session, OfficerAlert(handoff_id=row.id, kind="handoff", created_at=now))
         return row
 
     async def remind(self, openid: str, due_at: datetime, text: str) -> Reminder:

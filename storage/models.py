@@ -278,15 +278,21 @@ class TipEvent(Base):
 
 
 class OfficerAlert(Base):
-    """A page for the officers (emergency, red tip); the officer issue delivers them."""
+    """A page for the officers: sent to those on duty at once, escalated until acknowledged."""
 
     __tablename__ = "officer_alerts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tip_id: Mapped[int | None] = mapped_column(ForeignKey("tips.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # emergency | red | fraud
+    handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # emergency | red | fraud | handoff
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+    # 0: sent to those on duty; 1: escalated to the chief; 2: to every officer.
+    stage: Mapped[int] = mapped_column(Integer, default=0)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(index=True)
+    acked_at: Mapped[datetime | None]
+    acked_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id", ondelete="SET NULL"))
 
 
 class UnansweredQuestion(Base):

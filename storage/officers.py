@@ -42,6 +42,11 @@ class OfficerRepo:
         stmt = select(Officer).where(Officer.openid == openid, Officer.status == "active")
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def on_duty(self) -> list[Officer]:
+        """Who is on duty now. Without a roster (still to come) every active officer is."""
+        stmt = select(Officer).where(Officer.status == "active").order_by(Officer.id)
+        return list((await self.session.execute(stmt)).scalars())
+
     async def all(self) -> list[Officer]:
         return list((await self.session.execute(select(Officer).order_by(Officer.id))).scalars())
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.alerts import raise_alert
 from storage.models import OfficerAlert, Tip, TipEvent, TipMedia
 
 
@@ -91,7 +92,7 @@ class TipRepo:
         return list((await self.session.execute(stmt)).scalars())
 
     async def alert(self, *, tip_id: int, kind: str, now: datetime) -> None:
-        self.session.add(OfficerAlert(tip_id=tip_id, kind=kind, created_at=now))
+        raise_alert(self.session, OfficerAlert(tip_id=tip_id, kind=kind, created_at=now))
 
     async def forget_reporter(self, openid: str, ids: Sequence[int]) -> None:
         """Unsubscribe: the tips stay (police records) but lose every link to the person."""

@@ -23,5 +23,7 @@ def test_demo_script_files_a_tip() -> None:
     assert "请立即拨打 119（火警）" in out
     assert "登记成功，您的身份是：红袖标巡防队员。" in out
     assert "绑定成功：王警官（民警）。" in out  # the demo officer binds…
-    assert "[红色]" in out and "三楼着火了" in out  # …and sees the emergency in 新线索
+    assert "正在通知 1 位值班民警。" in out  # …is alerted to the fire at once…
+    assert "【值班提醒】紧急" in out
+    assert "[红色]" in out and "三楼着火了" in out  # …and sees it in 新线索
     assert "Traceback" not in result.stderr

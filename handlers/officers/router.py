@@ -19,13 +19,17 @@ from handlers.scenes import RANK_NAMES, redeem
 from handlers.tips.privacy import mask
 from handlers.tips.rules import TipRules
 from handlers.tips.views import officer_line
+from storage.alerts import AlertRepo
 from storage.models import Officer, User
 from storage.officers import OfficerRepo
+from storage.tips import TipRepo
 
 log = logging.getLogger("pingan.officers")
 
 router = Router("officers")
 
+#: `收到 K7M2QX9A` / `收到 H12`: acknowledge the alerts about a tip or a hand-off.
+ACK = r"^收到\s*(?P<code>[A-Za-z0-9]{2,16})$"
 #: `答复 H12 内容`: answer hand-off 12.
 ANSWER = r"^答复\s*[Hh]?(?P<id>\d{1,9})\s+(?P<text>\S.*)$"
 ANSWER_CHARS = 1000
@@ -58,6 +62,7 @@ async def officer_help(officer: Officer) -> str:
             _("· 新线索 —— 最新提交、尚未受理的线索"),
             _("· 红色线索 —— 未办结的红色预警线索"),
             _("· 待答复 —— 居民转人工的问题；「答复 编号 内容」答复"),
+            _("· 收到 编号 —— 确认值班提醒（不确认会升级给所长和全体民警）"),
         ]
     )
 
@@ -110,8 +115,29 @@ async def answer_handoff(
     return _("已答复 H{id}，答复已发给提问的居民。").format(id=handoff.id)
 
 
+@router.message(Regex(ACK), OfficerOnly())
+async def acknowledge(
+    match: re.Match[str], session: AsyncSession, officer: Officer, now: datetime
+) -> str:
+    code = match["code"].upper()
+    tip_id = handoff_id = None
+    if code.startswith("H") and code[1:].isdigit():
+        handoff_id = int(code[1:])
+    else:
+        tip = await TipRepo(session).by_code(code)
+        tip_id = tip.id if tip is not None else -1
+    acked = await AlertRepo(session).acknowledge(
+        tip_id=tip_id, handoff_id=handoff_id, officer_id=officer.id, now=now
+    )
+    if not acked:
+        return _("{code} 没有待确认的提醒。").format(code=code)
+    log.info("officer=%s acknowledged %s", officer.id, code)
+    return _("已确认 {code}，提醒不再升级。").format(code=code)
+
+
 @router.message(Keyword("民警帮助", "待答复", *LISTS))
 @router.message(Regex(ANSWER, re.DOTALL))
+@router.message(Regex(ACK))
 async def refuse(message: Message) -> str:
     # Not an officer (or no longer one): nothing shown, nothing changed, and it is logged.
     log.warning("officer command refused type=%s", message.msg_type)

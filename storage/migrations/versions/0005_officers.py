@@ -35,6 +35,19 @@ def upgrade() -> None:
         batch.create_foreign_key(
             "fk_enrolment_codes_officer_id", "officers", ["officer_id"], ["id"], ondelete="CASCADE"
         )
+    with op.batch_alter_table("officer_alerts") as batch:
+        batch.add_column(sa.Column("handoff_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("stage", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("next_escalation_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("acked_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("acked_by", sa.Integer(), nullable=True))
+        batch.create_index("ix_officer_alerts_next_escalation_at", ["next_escalation_at"])
+        batch.create_foreign_key(
+            "fk_officer_alerts_handoff_id", "handoffs", ["handoff_id"], ["id"], ondelete="CASCADE"
+        )
+        batch.create_foreign_key(
+            "fk_officer_alerts_acked_by", "officers", ["acked_by"], ["id"], ondelete="SET NULL"
+        )
     with op.batch_alter_table("handoffs") as batch:
         batch.add_column(sa.Column("answered_by", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("answer", sa.Text(), nullable=True))
@@ -44,6 +57,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("officer_alerts") as batch:
+        batch.drop_constraint("fk_officer_alerts_acked_by", type_="foreignkey")
+        batch.drop_constraint("fk_officer_alerts_handoff_id", type_="foreignkey")
+        batch.drop_index("ix_officer_alerts_next_escalation_at")
+        for column in ("acked_by", "acked_at", "next_escalation_at", "stage", "handoff_id"):
+            batch.drop_column(column)
     with op.batch_alter_table("handoffs") as batch:
         batch.drop_constraint("fk_handoffs_answered_by", type_="foreignkey")
         batch.drop_column("answer")
