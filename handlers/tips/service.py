@@ -309,6 +309,18 @@ class TipService:
             }
         await self.outbox.text(openid, "\n".join(lines), template=template)
 
+    async def relay(self, tip: Tip, text: str, *, actor: str) -> bool:
+        """An officer's words to the reporter, through the bot: nobody learns who that is.
+        False when the reporter can no longer be reached (they unfollowed)."""
+        openid = self.reporter_of(tip)
+        await self._log(tip, actor, "reply", None, None, text)
+        if openid is None or self.outbox is None:
+            return False
+        await self.outbox.text(
+            openid, _("民警回复您的举报（编号 {code}）：\n{text}").format(code=tip.code, text=text)
+        )
+        return True
+
     async def rate(self, tip: Tip, rating: str) -> None:
         tip.satisfaction = rating
         await self._log(tip, "reporter", "rating", None, rating, None)

@@ -1,0 +1,106 @@
+"""Officers work a tip from their phone: open it, accept, reply to the reporter, resolve or
+reject. Each step is audited on the tip (``tip_events``) and the reporter is told through
+the bot, so the officer never learns who an anonymous reporter is."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot.filters import Regex
+from bot.i18n import _
+from bot.message import Message
+from bot.router import Router
+from handlers.officers.access import OfficerOnly
+from handlers.tips.rules import TipRules
+from handlers.tips.service import TipService, TransitionError
+from handlers.tips.views import officer_detail
+from storage.models import Officer, Tip
+
+log = logging.getLogger("pingan.officers")
+
+router = Router("officer-cases")
+
+CODE = r"(?P<code>[A-Za-z0-9]{8})"
+OPEN = rf"^查看\s*{CODE}$"
+ACCEPT = rf"^受理\s*{CODE}$"
+# The rest of the message (lines included) is the outcome, reason or reply.
+RESOLVE = rf"^办结\s*{CODE}\s+(?P<text>\S.*)$"
+REJECT = rf"^驳回\s*{CODE}\s+(?P<text>\S.*)$"
+REPLY = rf"^回复\s*{CODE}\s+(?P<text>\S.*)$"
+TEXT_CHARS = 1000
+
+
+def _actor(officer: Officer) -> str:
+    return f"officer:{officer.id}"
+
+
+async def _tip(tips: TipService, code: str) -> Tip | None:
+    return await tips.repo.by_code(code.upper())
+
+
+def _missing(code: str) -> str:
+    return _("没有编号为 {code} 的线索。").format(code=code.upper())
+
+
+@router.message(Regex(OPEN), OfficerOnly())
+async def open_tip(
+    match: re.Match[str], tips: TipService, tip_rules: TipRules, officer: Officer
+) -> str:
+    tip = await _tip(tips, match["code"])
+    if tip is None:
+        return _missing(match["code"])
+    log.info("officer=%s viewed tip=%s", officer.id, tip.id)  # the audit of views
+    return officer_detail(tip, await tips.repo.events(tip.id), tip_rules)
+
+
+async def _move(
+    match: re.Match[str], tips: TipService, officer: Officer, to: str, note: str | None
+) -> str:
+    tip = await _tip(tips, match["code"])
+    if tip is None:
+        return _missing(match["code"])
+    try:
+        await tips.transition(tip, to, actor=_actor(officer), note=note)
+    except TransitionError:
+        return _("编号 {code} 当前状态不能这样处理。").format(code=tip.code)
+    log.info("officer=%s moved tip=%s to %s", officer.id, tip.id, to)
+    # "will be told", not "was told": a closed 48-hour window holds the notice until they write.
+    return _("编号 {code} 已更新，举报人会收到通知。").format(code=tip.code)
+
+
+@router.message(Regex(ACCEPT), OfficerOnly())
+async def accept(match: re.Match[str], tips: TipService, officer: Officer) -> str:
+    return await _move(match, tips, officer, "accepted", None)
+
+
+@router.message(Regex(RESOLVE, re.DOTALL), OfficerOnly())
+async def resolve(match: re.Match[str], tips: TipService, officer: Officer) -> str:
+    return await _move(match, tips, officer, "resolved", match["text"].strip()[:TEXT_CHARS])
+
+
+@router.message(Regex(REJECT, re.DOTALL), OfficerOnly())
+async def reject(match: re.Match[str], tips: TipService, officer: Officer) -> str:
+    return await _move(match, tips, officer, "rejected", match["text"].strip()[:TEXT_CHARS])
+
+
+@router.message(Regex(REPLY, re.DOTALL), OfficerOnly())
+async def reply(match: re.Match[str], tips: TipService, officer: Officer) -> str:
+    tip = await _tip(tips, match["code"])
+    if tip is None:
+        return _missing(match["code"])
+    reached = await tips.relay(tip, match["text"].strip()[:TEXT_CHARS], actor=_actor(officer))
+    log.info("officer=%s replied on tip=%s reached=%s", officer.id, tip.id, reached)
+    if not reached:
+        return _("举报人已取消关注，回复已记入线索，但无法送达。")
+    return _("回复会转给举报人（编号 {code}），双方都看不到对方的身份。").format(code=tip.code)
+
+
+@router.message(Regex(OPEN))
+@router.message(Regex(ACCEPT))
+@router.message(Regex(RESOLVE, re.DOTALL))
+@router.message(Regex(REJECT, re.DOTALL))
+@router.message(Regex(REPLY, re.DOTALL))
+async def refuse(message: Message) -> str:
+    log.warning("officer command refused type=%s", message.msg_type)
+    return _("此功能仅限本所民警使用。")

@@ -1,0 +1,67 @@
+"""An officer works an anonymous tip from the chat; the reporter follows it and never meets
+the officer, and the officer never learns who the reporter is."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.typedefs import sessionmaker_key
+from simulator import FakeWeChat
+from storage.models import Tip, TipEvent
+from tests.conftest import Bot
+from tests.test_alerts import officer
+from tests.test_officers import REFUSED
+from tests.test_tips import _file_tip, say
+
+
+def pushes(platform: FakeWeChat, openid: str) -> list[str]:
+    return [str(m["content"]) for m in platform.inbox(openid)]
+
+
+async def test_the_whole_loop_from_report_to_rating(bot: Bot, platform: FakeWeChat) -> None:
+    reporter = "o-anon-reporter"
+    platform.follow(reporter)
+    tip = await _file_tip(bot, reporter, anonymous=True)
+    await officer(bot, platform, "o-cop", "刘洋", "officer")
+
+    opened = await say(bot, "o-cop", f"查看 {tip.code}")
+    assert f"编号：{tip.code}" in opened and "举报人：匿名" in opened
+    assert reporter not in opened
+
+    assert "举报人会收到通知" in await say(bot, "o-cop", f"受理 {tip.code}")
+    relayed = await say(bot, "o-cop", f"回复 {tip.code} 请问杂物是哪天开始堆放的？")
+    assert "双方都看不到对方的身份" in relayed
+    assert "举报人会收到通知" in await say(bot, "o-cop", f"办结 {tip.code} 已通知物业清理")
+    assert "不能这样处理" in await say(bot, "o-cop", f"驳回 {tip.code} 重复")  # already closed
+    await bot.settle()
+
+    received = pushes(platform, reporter)
+    assert any("状态更新：已受理" in m for m in received)
+    assert any("请问杂物是哪天开始堆放的" in m and "刘洋" not in m for m in received)
+    assert any("已办结" in m and "已通知物业清理" in m for m in received)
+    assert await say(bot, reporter, "1") == "感谢您的评价（满意），我们会继续改进。"
+    async with bot.app[sessionmaker_key]() as session:
+        events = (
+            (await session.execute(select(TipEvent).where(TipEvent.tip_id == tip.id)))
+            .scalars()
+            .all()
+        )
+        kept = await session.get(Tip, tip.id)
+    assert {e.action for e in events} >= {"status", "reply", "rating"}
+    assert all(e.actor.startswith("officer:") for e in events if e.action == "reply")
+    assert kept is not None and kept.status == "resolved" and kept.satisfaction == "满意"
+
+
+async def test_residents_cannot_work_tips(bot: Bot, platform: FakeWeChat) -> None:
+    tip = await _file_tip(bot, "o-reporter-a")
+    for command in (
+        f"查看 {tip.code}",
+        f"受理 {tip.code}",
+        f"办结 {tip.code} 结案",
+        f"驳回 {tip.code} 不管",
+        f"回复 {tip.code} 你好",
+    ):
+        assert await say(bot, "o-nosy", command) == REFUSED
+    async with bot.app[sessionmaker_key]() as session:
+        kept = await session.get(Tip, tip.id)
+    assert kept is not None and kept.status == "submitted"
