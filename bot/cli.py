@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("id", type=int)
     revoke.set_defaults(run=_admin, admin=officeradmin.officer_revoke)
 
+    audit = commands.add_parser("audit", help="officers' actions and views, newest last")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.set_defaults(run=_admin, admin=officeradmin.audit_show)
+
     faq = commands.add_parser("faq", help="the knowledge base")
     faq_commands = faq.add_subparsers(dest="faq_command", required=True)
     gaps = faq_commands.add_parser("gaps", help="most asked questions without an answer")

@@ -10,6 +10,7 @@ from bot.admin import SHOW_QR, opened
 from bot.config import Settings
 from bot.errors import WeChatAPIError
 from handlers.scenes import enrolment_scene
+from storage.audit import AuditRepo
 from storage.clock import system_clock, utc
 from storage.officers import RANKS, OfficerRepo
 
@@ -31,6 +32,13 @@ async def officer_add(settings: Settings, args: argparse.Namespace) -> str:
         async with database.sessionmaker.begin() as session:
             officer = await OfficerRepo(session).add(
                 name=args.name, rank=args.role, code=code, now=utc(system_clock), valid=CODE_LIFE
+            )
+            AuditRepo(session).record(
+                officer_id=officer.id,
+                action="add",
+                subject=None,
+                now=utc(system_clock),
+                detail="pingan officer add",
             )
         lines = [
             f"officer {officer.id} ({officer.name}, {officer.rank}) added",
@@ -59,6 +67,25 @@ async def officer_list(settings: Settings, args: argparse.Namespace) -> str:
 async def officer_revoke(settings: Settings, args: argparse.Namespace) -> str:
     async with opened(settings) as (database, _), database.sessionmaker.begin() as session:
         officer = await OfficerRepo(session).revoke(args.id, utc(system_clock))
+        if officer is not None:
+            AuditRepo(session).record(
+                officer_id=officer.id,
+                action="revoke",
+                subject=None,
+                now=utc(system_clock),
+                detail="pingan officer revoke",
+            )
     if officer is None:
         return f"no active officer {args.id}"
     return f"officer {officer.id} ({officer.name}) revoked: every power is gone from now on"
+
+
+async def audit_show(settings: Settings, args: argparse.Namespace) -> str:
+    async with opened(settings) as (database, _), database.reader() as session:
+        entries = await AuditRepo(session).latest(args.limit)
+    rows = [
+        f"{e.at:%Y-%m-%d %H:%M:%S}\tofficer {e.officer_id}\t{e.action}\t{e.subject or '-'}"
+        f"\t{e.detail or ''}".rstrip()
+        for e in reversed(entries)
+    ]
+    return "\n".join(rows) or "the audit log is empty"

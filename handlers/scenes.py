@@ -10,6 +10,7 @@ from bot.api import WeChatAPI
 from bot.i18n import _
 from bot.keys import Keys
 from handlers.community import AfterCommit, join
+from storage.audit import AuditRepo
 from storage.models import User
 from storage.officers import OfficerRepo
 from storage.users import CommunityRepo, EnrolmentRepo
@@ -67,6 +68,7 @@ async def redeem(
         if officer is None:  # revoked between issue and use
             return _("登记码无效、已过期或已被使用，请向民警重新领取。")
         user.role = "officer"
+        AuditRepo(session).record(officer_id=officer.id, action="bind", subject=None, now=now)
         rank = _(RANK_NAMES.get(officer.rank, officer.rank))
         return _("绑定成功：{name}（{rank}）。回复「民警帮助」查看可用功能。").format(
             name=officer.name, rank=rank

@@ -100,6 +100,20 @@ class Officer(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class AuditEntry(Base):
+    """One officer action or view, append-only (the database refuses updates and deletes)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    # No ON DELETE: an officer with entries here can be revoked, never erased.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    action: Mapped[str] = mapped_column(String(32))  # view | list | accept | reply | …
+    subject: Mapped[str | None] = mapped_column(String(32))  # a tip code, H<n>, a list name
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
 class EnrolmentCode(Base):
     """A one-time code an officer hands out: scanning or typing it grants a role."""
 

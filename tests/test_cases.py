@@ -3,9 +3,14 @@ the officer, and the officer never learns who the reporter is."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import argparse
 
-from bot.typedefs import sessionmaker_key
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from bot.officeradmin import audit_show
+from bot.typedefs import engine_key, sessionmaker_key, settings_key
 from simulator import FakeWeChat
 from storage.models import Tip, TipEvent
 from tests.conftest import Bot
@@ -65,3 +70,27 @@ async def test_residents_cannot_work_tips(bot: Bot, platform: FakeWeChat) -> Non
     async with bot.app[sessionmaker_key]() as session:
         kept = await session.get(Tip, tip.id)
     assert kept is not None and kept.status == "submitted"
+
+
+async def test_every_officer_step_is_in_the_append_only_audit_log(
+    bot: Bot, platform: FakeWeChat
+) -> None:
+    tip = await _file_tip(bot, "o-reporter-b", anonymous=True)
+    await officer(bot, platform, "o-cop", "刘洋", "officer")
+    for command in (
+        "新线索",
+        f"查看 {tip.code}",
+        f"受理 {tip.code}",
+        f"回复 {tip.code} 收到",
+        f"办结 {tip.code} 已处理",
+    ):
+        await say(bot, "o-cop", command)
+    printed = await audit_show(bot.app[settings_key], argparse.Namespace(limit=50))
+    actions = [line.split("\t")[2] for line in printed.splitlines()]
+    assert actions == ["add", "bind", "list", "view", "accepted", "reply", "resolved"]
+    assert tip.code in printed
+    engine = bot.app[engine_key]
+    for statement in ("UPDATE audit_log SET action = 'nothing'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with engine.begin() as conn:
+                await conn.execute(text(statement))

@@ -7,10 +7,15 @@ granted only by an active ``Officer`` row: revoking one takes effect on the next
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.message import Message
 from bot.middlewares import Next
 from bot.router import Data, Result
+from storage.audit import AuditRepo
+from storage.models import Officer
 from storage.officers import OfficerRepo
 
 log = logging.getLogger("pingan.officers")
@@ -35,3 +40,18 @@ class OfficerOnly:
     def __call__(self, message: Message, data: Data) -> bool:
         officer = data.get("officer")
         return officer is not None and (not self.ranks or officer.rank in self.ranks)
+
+
+def audit(
+    session: AsyncSession,
+    officer: Officer,
+    action: str,
+    subject: str | None,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    """Record an officer's action or view in the append-only audit log (and the log)."""
+    AuditRepo(session).record(
+        officer_id=officer.id, action=action, subject=subject, now=now, detail=detail
+    )
+    log.info("officer=%s %s %s", officer.id, action, subject or "-")

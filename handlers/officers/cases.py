@@ -11,7 +11,7 @@ from bot.filters import Regex
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router
-from handlers.officers.access import OfficerOnly
+from handlers.officers.access import OfficerOnly, audit
 from handlers.tips.rules import TipRules
 from handlers.tips.service import TipService, TransitionError
 from handlers.tips.views import officer_detail
@@ -50,7 +50,7 @@ async def open_tip(
     tip = await _tip(tips, match["code"])
     if tip is None:
         return _missing(match["code"])
-    log.info("officer=%s viewed tip=%s", officer.id, tip.id)  # the audit of views
+    audit(tips.session, officer, "view", tip.code, tips.now)
     return officer_detail(tip, await tips.repo.events(tip.id), tip_rules)
 
 
@@ -64,7 +64,7 @@ async def _move(
         await tips.transition(tip, to, actor=_actor(officer), note=note)
     except TransitionError:
         return _("编号 {code} 当前状态不能这样处理。").format(code=tip.code)
-    log.info("officer=%s moved tip=%s to %s", officer.id, tip.id, to)
+    audit(tips.session, officer, to, tip.code, tips.now, note)
     # "will be told", not "was told": a closed 48-hour window holds the notice until they write.
     return _("编号 {code} 已更新，举报人会收到通知。").format(code=tip.code)
 
@@ -90,7 +90,7 @@ async def reply(match: re.Match[str], tips: TipService, officer: Officer) -> str
     if tip is None:
         return _missing(match["code"])
     reached = await tips.relay(tip, match["text"].strip()[:TEXT_CHARS], actor=_actor(officer))
-    log.info("officer=%s replied on tip=%s reached=%s", officer.id, tip.id, reached)
+    audit(tips.session, officer, "reply", tip.code, tips.now, "reached" if reached else "gone")
     if not reached:
         return _("举报人已取消关注，回复已记入线索，但无法送达。")
     return _("回复会转给举报人（编号 {code}），双方都看不到对方的身份。").format(code=tip.code)

@@ -14,7 +14,7 @@ from bot.keys import Keys
 from bot.message import Message
 from bot.push import Outbox
 from bot.router import Router
-from handlers.officers.access import OfficerOnly
+from handlers.officers.access import OfficerOnly, audit
 from handlers.scenes import RANK_NAMES, redeem
 from handlers.tips.privacy import mask
 from handlers.tips.rules import TipRules
@@ -70,20 +70,20 @@ async def officer_help(officer: Officer) -> str:
 
 @router.message(Keyword(*LISTS), OfficerOnly())
 async def tip_list(
-    message: Message, session: AsyncSession, tip_rules: TipRules, officer: Officer
+    message: Message, session: AsyncSession, tip_rules: TipRules, officer: Officer, now: datetime
 ) -> str:
     status, level = LISTS[message.text]
     tips = await OfficerRepo(session).tips(status=status, level=level)
-    log.info("officer=%s listed %s (%d)", officer.id, message.text, len(tips))
+    audit(session, officer, "list", message.text, now, " ".join(t.code for t in tips))
     if not tips:
         return _("没有符合条件的线索。")
     return "\n".join([f"{message.text}：", *(officer_line(tip, tip_rules) for tip in tips)])
 
 
 @router.message(Keyword("待答复"), OfficerOnly())
-async def open_handoffs(session: AsyncSession, officer: Officer) -> str:
+async def open_handoffs(session: AsyncSession, officer: Officer, now: datetime) -> str:
     waiting = await OfficerRepo(session).open_handoffs()
-    log.info("officer=%s listed hand-offs (%d)", officer.id, len(waiting))
+    audit(session, officer, "list", "待答复", now, " ".join(f"H{h.id}" for h in waiting))
     if not waiting:
         return _("没有待答复的问题。")
     lines = [_("待答复的问题（回复「答复 编号 内容」）：")]
@@ -112,7 +112,7 @@ async def answer_handoff(
             answer=text, question=_short(handoff.question)
         ),
     )
-    log.info("officer=%s answered hand-off=%s", officer.id, handoff.id)
+    audit(session, officer, "answer", f"H{handoff.id}", now)
     return _("已答复 H{id}，答复已发给提问的居民。").format(id=handoff.id)
 
 
@@ -132,7 +132,7 @@ async def acknowledge(
     )
     if not acked:
         return _("{code} 没有待确认的提醒。").format(code=code)
-    log.info("officer=%s acknowledged %s", officer.id, code)
+    audit(session, officer, "ack", code, now)
     return _("已确认 {code}，提醒不再升级。").format(code=code)
 
 

@@ -30,6 +30,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("openid"),
     )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("officer_id", sa.Integer(), nullable=True),
+        sa.Column("action", sa.String(length=32), nullable=False),
+        sa.Column("subject", sa.String(length=32), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["officer_id"], ["officers.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_audit_log_at", "audit_log", ["at"], unique=False)
+    _append_only()
     with op.batch_alter_table("enrolment_codes") as batch:
         batch.add_column(sa.Column("officer_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -56,7 +69,31 @@ def upgrade() -> None:
         )
 
 
+def _append_only() -> None:
+    """The audit log refuses updates and deletes, whoever connects (but a DROP)."""
+    if op.get_bind().dialect.name == "sqlite":
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+            )
+        return
+    op.execute(
+        "CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'audit_log is append-only'; END $$ LANGUAGE plpgsql"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"
+    )
+
+
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        op.execute("DROP TRIGGER audit_log_append_only ON audit_log")
+        op.execute("DROP FUNCTION audit_log_append_only()")
+    op.drop_index("ix_audit_log_at", table_name="audit_log")
+    op.drop_table("audit_log")
     with op.batch_alter_table("officer_alerts") as batch:
         batch.drop_constraint("fk_officer_alerts_acked_by", type_="foreignkey")
         batch.drop_constraint("fk_officer_alerts_handoff_id", type_="foreignkey")
