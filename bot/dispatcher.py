@@ -41,7 +41,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     """
     from handlers import common, community, language
     from handlers.inquiries import router as inquiries
-    from handlers.officers import access, alerts, cases
+    from handlers.officers import access, alerts, cases, reveal
     from handlers.officers import router as officers
     from handlers.tips import emergency, followup, report, service
 
@@ -67,6 +67,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
         common.lifecycle,
         officers.router,
         cases.router,
+        reveal.router,
         report.router,
         followup.router,
         community.router,

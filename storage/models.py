@@ -114,6 +114,23 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class RevealRequest(Base):
+    """A request to unseal an anonymous reporter (for legal process): one officer asks with a
+    reason, the chief decides, the requester sees the result once."""
+
+    __tablename__ = "reveal_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tip_id: Mapped[int] = mapped_column(ForeignKey("tips.id"))
+    requested_by: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # approved | refused
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    shown_at: Mapped[datetime | None]
+
+
 class EnrolmentCode(Base):
     """A one-time code an officer hands out: scanning or typing it grants a role."""
 

@@ -21,6 +21,9 @@ class TipRepo:
         await self.session.flush()
         return tip
 
+    async def get(self, tip_id: int) -> Tip | None:
+        return await self.session.get(Tip, tip_id)
+
     async def code_taken(self, code: str) -> bool:
         return bool(await self.session.scalar(select(func.count()).where(Tip.code == code)))
 

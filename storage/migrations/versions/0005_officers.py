@@ -42,6 +42,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_audit_log_at", "audit_log", ["at"], unique=False)
+    op.create_table(
+        "reveal_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("tip_id", sa.Integer(), nullable=False),
+        sa.Column("requested_by", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("shown_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["tip_id"], ["tips.id"]),
+        sa.ForeignKeyConstraint(["requested_by"], ["officers.id"]),
+        sa.ForeignKeyConstraint(["decided_by"], ["officers.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
     _append_only()
     with op.batch_alter_table("enrolment_codes") as batch:
         batch.add_column(sa.Column("officer_id", sa.Integer(), nullable=True))
@@ -92,6 +108,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         op.execute("DROP TRIGGER audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION audit_log_append_only()")
+    op.drop_table("reveal_requests")
     op.drop_index("ix_audit_log_at", table_name="audit_log")
     op.drop_table("audit_log")
     with op.batch_alter_table("officer_alerts") as batch:
