@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import re
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from bot.admin import SHOW_QR, opened
 from bot.config import Settings
@@ -12,6 +13,7 @@ from bot.errors import WeChatAPIError
 from handlers.scenes import enrolment_scene
 from storage.audit import AuditRepo
 from storage.clock import system_clock, utc
+from storage.duty import DutyRepo
 from storage.officers import RANKS, OfficerRepo
 
 #: How long an officer's binding code stays valid.
@@ -89,3 +91,39 @@ async def audit_show(settings: Settings, args: argparse.Namespace) -> str:
         for e in reversed(entries)
     ]
     return "\n".join(rows) or "the audit log is empty"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+async def duty_set(settings: Settings, args: argparse.Namespace) -> str:
+    """A weekly pattern (--days) or a one-day override (--date, with --off or a time)."""
+    if not (HHMM.match(args.start) and HHMM.match(args.end)):
+        return "times are HH:MM (Beijing time), e.g. --from 08:00 --to 20:00"
+    async with opened(settings) as (database, _), database.sessionmaker.begin() as session:
+        if await OfficerRepo(session).get(args.id) is None:
+            return f"no officer {args.id}"
+        duty = DutyRepo(session)
+        if args.date:
+            day = date.fromisoformat(args.date)
+            await duty.set_day(args.id, day, args.start, args.end, off=args.off)
+            what = "off" if args.off else f"{args.start}-{args.end}"
+            return f"officer {args.id} on {day}: {what}"
+        days = [d.strip().lower() for d in (args.days or "").split(",") if d.strip()]
+        if not days or any(d not in WEEKDAYS for d in days):
+            return f"--days takes {','.join(WEEKDAYS)} (comma-separated), or use --date"
+        await duty.set_weekly(args.id, [WEEKDAYS.index(d) for d in days], args.start, args.end)
+    return f"officer {args.id}: {','.join(days)} {args.start}-{args.end} every week"
+
+
+async def duty_show(settings: Settings, args: argparse.Namespace) -> str:
+    async with opened(settings) as (database, _), database.reader() as session:
+        shifts = await DutyRepo(session).all()
+    rows = [
+        f"officer {s.officer_id}\t"
+        + (str(s.day) if s.day else WEEKDAYS[s.weekday or 0])
+        + ("\toff" if s.off else f"\t{s.starts}-{s.ends}")
+        for s in shifts
+    ]
+    return "\n".join(rows) or "no roster: every active officer is on duty"

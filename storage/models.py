@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -112,6 +113,21 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))  # view | list | accept | reply | …
     subject: Mapped[str | None] = mapped_column(String(32))  # a tip code, H<n>, a list name
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class DutyShift(Base):
+    """When an officer is on duty: a weekly pattern (``weekday``) or a one-day override
+    (``day``, possibly ``off``), in Beijing time. No rows at all: every officer is on duty."""
+
+    __tablename__ = "duty_shifts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), index=True)
+    weekday: Mapped[int | None]  # 0 = Monday … 6 = Sunday
+    day: Mapped[date | None] = mapped_column(Date)
+    starts: Mapped[str] = mapped_column(String(5), default="00:00")  # HH:MM
+    ends: Mapped[str] = mapped_column(String(5), default="24:00")  # before starts: overnight
+    off: Mapped[bool] = mapped_column(default=False)
 
 
 class RevealRequest(Base):

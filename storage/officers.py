@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.duty import DutyRepo
 from storage.models import EnrolmentCode, Handoff, Officer, Tip, User
 
 RANKS = ("officer", "auxiliary", "chief")
@@ -42,10 +43,15 @@ class OfficerRepo:
         stmt = select(Officer).where(Officer.openid == openid, Officer.status == "active")
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def on_duty(self) -> list[Officer]:
-        """Who is on duty now. Without a roster (still to come) every active officer is."""
+    async def active_all(self) -> list[Officer]:
         stmt = select(Officer).where(Officer.status == "active").order_by(Officer.id)
         return list((await self.session.execute(stmt)).scalars())
+
+    async def on_duty(self, now: datetime) -> list[Officer]:
+        """Who is on duty at ``now`` by the roster; with no roster, every active officer."""
+        officers = await self.active_all()
+        on = await DutyRepo(self.session).on_duty(now)
+        return officers if on is None else [o for o in officers if o.id in on]
 
     async def all(self) -> list[Officer]:
         return list((await self.session.execute(select(Officer).order_by(Officer.id))).scalars())

@@ -4,7 +4,8 @@ of them answers `收到 编号`.
 Tips and inquiries only raise alerts (``storage.alerts.raise_alert``); this module, as a
 middleware around every update, sends each raised alert to the officers on duty in the same
 transaction's outbox and tells the resident how many were notified, or to call 110 when
-nobody could be. Until a duty roster exists every active officer is on duty.
+nobody could be. The roster (``storage.duty``) says who is on duty; without one, every active
+officer is.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ async def deliver_alerts(handler: Next, message: Message, data: Data) -> Result:
     if not alerts:
         return result
     await session.flush()
-    on_duty = await OfficerRepo(session).on_duty()
+    on_duty = await OfficerRepo(session).on_duty(data["now"])
     repo = AlertRepo(session)
     now: datetime = data["now"]
     notified = 0
@@ -116,7 +117,7 @@ async def escalate_due(
                 alert.next_escalation_at = None  # everyone has been told; nothing further
                 continue
             alert.stage += 1
-            everyone = await officers.on_duty()
+            everyone = await officers.active_all()  # escalation ignores the roster
             targets = [o for o in everyone if o.rank == "chief"] if alert.stage == 1 else everyone
             text = alert_text(alert, await repo.subject(alert), escalated=True)
             await _send(outbox, targets, text)

@@ -43,6 +43,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_log_at", "audit_log", ["at"], unique=False)
     op.create_table(
+        "duty_shifts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("officer_id", sa.Integer(), nullable=False),
+        sa.Column("weekday", sa.Integer(), nullable=True),
+        sa.Column("day", sa.Date(), nullable=True),
+        sa.Column("starts", sa.String(length=5), nullable=False),
+        sa.Column("ends", sa.String(length=5), nullable=False),
+        sa.Column("off", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["officer_id"], ["officers.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_duty_shifts_officer_id", "duty_shifts", ["officer_id"], unique=False)
+    op.create_table(
         "reveal_requests",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tip_id", sa.Integer(), nullable=False),
@@ -109,6 +122,8 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION audit_log_append_only()")
     op.drop_table("reveal_requests")
+    op.drop_index("ix_duty_shifts_officer_id", table_name="duty_shifts")
+    op.drop_table("duty_shifts")
     op.drop_index("ix_audit_log_at", table_name="audit_log")
     op.drop_table("audit_log")
     with op.batch_alter_table("officer_alerts") as batch:
