@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,7 +42,6 @@ from bot.push import Outbox, Pusher
 from bot.ratelimit import RateLimiter
 from storage.clock import Clock, utc
 from storage.deliveries import DeliveryRepo, LostOwnership, NonceReused
-from storage.models import Delivery
 
 log = logging.getLogger("pingan.pipeline")
 
@@ -57,6 +55,7 @@ class _Job:
 
     key: str  # the keyed dedup key
     user_key: str  # the keyed sender
+    payload: str  # the inbound XML, sealed into the ledger if no handler finishes it
     reply: asyncio.Future[str] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -72,8 +71,8 @@ class _EarlierElsewhere(Exception):
 
 
 def _lock_id(user_key: str) -> int:
-    """A signed 64-bit key for pg_advisory_xact_lock."""
-    return int.from_bytes(hashlib.sha256(user_key.encode()).digest()[:8], "big", signed=True)
+    """A signed 64-bit key for pg_advisory_xact_lock (the user key is already a keyed hash)."""
+    return int.from_bytes(bytes.fromhex(user_key[:16]), "big", signed=True)
 
 
 class Pipeline:
@@ -120,23 +119,20 @@ class Pipeline:
 
     # -- the webhook's entry ----------------------------------------------------------------
 
-    def nonce_for(self, timestamp: str, nonce: str, body: bytes) -> Nonce:
+    def nonce_for(self, timestamp: str, nonce: str, body: str) -> Nonce:
         """Keyed digests of a plain call's (timestamp, nonce) and of its body."""
-        return (
-            self.keys.mac("nonce", f"{timestamp}|{nonce}"),
-            self.keys.mac("body", body.decode("utf-8", errors="replace")),
-        )
+        return self.keys.mac("nonce", f"{timestamp}|{nonce}"), self.keys.mac("body", body)
 
     async def handle(
         self, message: Message, payload: str, *, nonce: Nonce | None = None
     ) -> tuple[str, str | None]:
         """Returns ``(outcome, plain reply XML)``: ``""`` means answer ``success``, None means
         the message is not stored yet (answer nothing useful, so that WeChat retries)."""
-        job = self._job(message)
+        job = self._job(message, payload)
         place = self.order.enter(message.openid)
         claim_place = self.claims.enter(message.openid)
         self._spawn(
-            self._deliver(message, payload, nonce, job, place, claim_place),
+            self._deliver(message, nonce, job, place, claim_place),
             f"update-{job.key[:8]}",
         )
         try:
@@ -155,7 +151,6 @@ class Pipeline:
     async def _deliver(
         self,
         message: Message,
-        payload: str,
         nonce: Nonce | None,
         job: _Job,
         place: Place,
@@ -167,7 +162,7 @@ class Pipeline:
             try:
                 if before is not None:
                     await asyncio.shield(before)
-                claimed = await self._claim(message, payload, job, nonce)
+                claimed = await self._claim(message, job, nonce)
             finally:
                 self.claims.pass_through(before, my_claim)
             job.stored = True
@@ -194,25 +189,37 @@ class Pipeline:
         job.handling = True
         self.active.add(job.key)
 
-    def reserve(self, key: str) -> bool:
-        """Become this process's one handler of ``key`` before taking it over (no await
-        between the check and the mark, so a retry and the sweep never both take it)."""
+    async def adopt(self, key: str, old: str | None) -> str | None:
+        """Take over a delivery whose owner is gone; its payload if this process won it.
+
+        The key is marked active here first (no await between the check and the mark, so a
+        retry and the sweep never both take it); the winner unmarks it when it is done.
+        """
         if key in self.active:
-            return False
+            return None
         self.active.add(key)
-        return True
+        async with self.sessionmaker.begin() as session:
+            payload = await DeliveryRepo(session).take_over(
+                key, old=old, owner=self.liveness.instance
+            )
+        if payload is None:
+            self.active.discard(key)  # another process got there first
+            return None
+        self.metrics.taken_over.inc()
+        return payload
 
     def orphaned(self, owner: str | None, key: str) -> bool:
         """Without a live handler: no owner, or ours but not running (a failure left it)."""
         return owner is None or (owner == self.liveness.instance and key not in self.active)
 
-    def _job(self, message: Message) -> _Job:
+    def _job(self, message: Message, payload: str, key: str | None = None) -> _Job:
         return _Job(
-            key=self.keys.mac("dedup", dedup_source(message)),
+            key=key or self.keys.mac("dedup", dedup_source(message)),
             user_key=self.keys.mac("user", message.openid),
+            payload=payload,
         )
 
-    async def _claim(self, message: Message, payload: str, job: _Job, nonce: Nonce | None) -> bool:
+    async def _claim(self, message: Message, job: _Job, nonce: Nonce | None) -> bool:
         async with self.sessionmaker.begin() as session:
             repo = DeliveryRepo(session)
             if nonce is not None:
@@ -227,7 +234,7 @@ class Pipeline:
                 owner=self.liveness.instance,
                 msg_type=message.msg_type,
                 event=message.event,
-                payload=payload,
+                payload=job.payload,
                 now=utc(self.clock),
             )
 
@@ -247,31 +254,21 @@ class Pipeline:
             if outcome.status != "processing":
                 job.reply.set_result(outcome.reply or "")
                 return
-            gone = self.orphaned(outcome.owner, job.key) or (
-                outcome.owner != self.liveness.instance and await self._owner_gone(outcome.owner)
+            owner = outcome.owner
+            gone = self.orphaned(owner, job.key) or (
+                owner not in (None, self.liveness.instance)
+                and bool(await self.liveness.dead({owner}))
             )
-            if gone and self.reserve(job.key):
-                job.handling = True
-                async with self.sessionmaker.begin() as session:
-                    won = await DeliveryRepo(session).take_over(
-                        job.key, old=outcome.owner, owner=self.liveness.instance
-                    )
-                if won is None:
-                    self.active.discard(job.key)
-                    job.handling = False
-                else:
-                    self.metrics.taken_over.inc()
-                    log.warning("retry took over key=%s from a dead process", job.key[:12])
-                    job.outcome = "taken_over"  # its turn came long ago: no waiting
-                    await self._process(message, job)
-                    return
+            if gone and (won := await self.adopt(job.key, owner)) is not None:
+                job.handling, job.payload = True, won
+                log.warning("retry took over key=%s from a dead process", job.key[:12])
+                job.outcome = "taken_over"  # its turn came long ago: no waiting
+                await self._process(message, job)
+                return
             if loop.time() >= deadline or job.late:
                 return  # its live owner answers it (late, as a push, if need be)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.2)
-
-    async def _owner_gone(self, owner: str | None) -> bool:
-        return owner is None or bool(await self.liveness.dead({owner}))
 
     # -- handling ---------------------------------------------------------------------------
 
@@ -300,7 +297,7 @@ class Pipeline:
             self.metrics.handler_errors.inc()
             text = _("系统繁忙，您的消息已记录，请稍后再试。")
             xml = self._render(message, text)
-            if not await self._close(message, key, status="failed", xml=xml):
+            if not await self._close(job, status="failed", xml=xml):
                 return
         if job.late:
             if text:
@@ -317,28 +314,21 @@ class Pipeline:
                 loggers.safe_exception(log, "after-commit effect failed key=%s", key[:12], exc=exc)
         await self.pusher.flush(pushes)
 
-    async def _close(self, message: Message, key: str, *, status: str, xml: str) -> bool:
+    async def _close(self, job: _Job, *, status: str, xml: str) -> bool:
         """Record a delivery that ran no handler (failed or over the limit), payload sealed."""
         async with self.sessionmaker.begin() as session:
-            repo = DeliveryRepo(session)
-            payload = await self._payload(session, key)
             try:
-                await repo.finish(
-                    key,
+                await DeliveryRepo(session).finish(
+                    job.key,
                     owner=self.liveness.instance,
                     status=status,
                     reply=xml,
-                    payload=self.keys.seal(payload),
+                    payload=self.keys.seal(job.payload),
                     now=utc(self.clock),
                 )
             except LostOwnership:
                 return False
         return True
-
-    async def _payload(self, session: AsyncSession, key: str) -> str:
-        return str(
-            await session.scalar(select(Delivery.payload).where(Delivery.dedup_key == key)) or ""
-        )
 
     def _render(self, message: Message, text: str) -> str:
         return render_text_reply(
@@ -353,7 +343,7 @@ class Pipeline:
             self.metrics.rate_limited.inc()
             notice = _("您发送得太快了，消息已记录。请稍等一分钟再发。紧急情况请直接拨打 110。")
             xml = self._render(message, notice)
-            if not await self._close(message, key, status="limited", xml=xml):
+            if not await self._close(job, status="limited", xml=xml):
                 raise LostOwnership(key)
             return notice, xml, []
         fetched = await self.media.fetch_if_wanted(message)
@@ -403,9 +393,10 @@ class Pipeline:
             }
             text = await self.dispatcher.feed(message, data)
             xml = self._render(message, text) if text else ""
-            queued = job.late and bool(text)
-            if queued and text:  # already late (a takeover): the reply commits with the rest
+            queued = False
+            if job.late and text:  # already late (a takeover): the reply commits with the rest
                 await outbox.text(message.openid, text)
+                queued = True
             await repo.finish(
                 job.key,
                 owner=self.liveness.instance,
@@ -417,11 +408,11 @@ class Pipeline:
         job.reply_queued = queued
         return text, xml, outbox.ids
 
-    async def resume(self, message: Message, key: str) -> None:
-        """Finish a delivery taken over (and ``reserve``d) from a dead process; the reply goes
-        out as a push. Not behind the user's queue: later messages there may wait for this
-        one (in the ledger's order), and its turn came long ago."""
-        job = _Job(key=key, user_key=self.keys.mac("user", message.openid))
+    async def resume(self, message: Message, key: str, payload: str) -> None:
+        """Finish a delivery ``adopt``ed from a dead process; the reply goes out as a push.
+        Not behind the user's queue: later messages there may wait for this one (in the
+        ledger's order), and its turn came long ago."""
+        job = self._job(message, payload, key)
         job.late = job.stored = job.handling = True
         await self._process(message, job)
 

@@ -59,32 +59,28 @@ class Sweeper:
 
     async def _recover(self, key: str, old: str | None) -> bool:
         pipeline = self.pipeline
-        me = pipeline.liveness.instance
-        if not pipeline.reserve(key):
-            return False  # a retry of it is being handled here already
+        payload = await pipeline.adopt(key, old)
+        if payload is None:
+            return False  # handled here already, or another process got there first
         try:
-            return await self._take_over(key, old, me)
+            try:
+                message = to_message(parse_xml(payload))
+            except ProtocolError:
+                async with pipeline.sessionmaker.begin() as session:
+                    await DeliveryRepo(session).finish(
+                        key,
+                        owner=pipeline.liveness.instance,
+                        status="failed",
+                        reply="",
+                        payload="",
+                        now=utc(pipeline.clock),
+                    )
+                return False
+            log.warning("recovering delivery key=%s msg_type=%s", key[:12], message.msg_type)
+            await pipeline.resume(message, key, payload)
+            return True
         finally:
             pipeline.active.discard(key)
-
-    async def _take_over(self, key: str, old: str | None, me: str) -> bool:
-        pipeline = self.pipeline
-        async with pipeline.sessionmaker.begin() as session:
-            payload = await DeliveryRepo(session).take_over(key, old=old, owner=me)
-        if payload is None:
-            return False  # another process got there first
-        try:
-            message = to_message(parse_xml(payload))
-        except ProtocolError:
-            async with pipeline.sessionmaker.begin() as session:
-                await DeliveryRepo(session).finish(
-                    key, owner=me, status="failed", reply="", payload="", now=utc(pipeline.clock)
-                )
-            return False
-        pipeline.metrics.taken_over.inc()
-        log.warning("recovering delivery key=%s msg_type=%s", key[:12], message.msg_type)
-        await pipeline.resume(message, key)
-        return True
 
     async def prune(self) -> None:
         """Forget replies once WeChat's retries are over, and nonces past the window."""

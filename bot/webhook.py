@@ -126,7 +126,7 @@ async def receive(request: web.Request) -> web.StreamResponse:
         openid, msg_type = message.openid, message.event or message.msg_type
         pipeline = app[pipeline_key]
         # A plain body is not covered by the signature: its nonce is good for this body only.
-        guard = None if safe else pipeline.nonce_for(timestamp, nonce, body)
+        guard = None if safe else pipeline.nonce_for(timestamp, nonce, plain)
         outcome, xml = await pipeline.handle(message, plain, nonce=guard)
         response = _reply(
             xml, safe=app[safe_mode_key] if safe else None, nonce=nonce, now=app[clock_key]()
