@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.duty import DutyRepo
-from storage.models import EnrolmentCode, Handoff, Officer, Tip, User
+from storage.models import EnrolmentCode, Handoff, Officer, User
 
 RANKS = ("officer", "auxiliary", "chief")
 
@@ -86,19 +86,6 @@ class OfficerRepo:
                 update(User).where(User.openid == officer.openid).values(role="resident")
             )
         return officer
-
-    async def tips(
-        self, *, status: str | None = None, level: str | None = None, limit: int = 8
-    ) -> list[Tip]:
-        """The newest tips for an officer's list, filtered by status or level."""
-        stmt = select(Tip).order_by(Tip.created_at.desc(), Tip.id.desc()).limit(limit)
-        if status is not None:
-            stmt = stmt.where(Tip.status == status)
-        if level is not None:
-            stmt = stmt.where(
-                Tip.level == level, Tip.status.in_(("submitted", "accepted", "in_progress"))
-            )
-        return list((await self.session.execute(stmt)).scalars())
 
     async def open_handoffs(self, limit: int = 8) -> list[Handoff]:
         """Questions residents handed to the officers that nobody has answered, oldest first."""

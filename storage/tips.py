@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.alerts import raise_alert
 from storage.models import OfficerAlert, Tip, TipEvent, TipMedia
 
+#: Statuses of a tip still being worked (``handlers.tips.service`` moves tips between them).
+OPEN_STATUSES = ("submitted", "accepted", "in_progress")
+
 
 class TipRepo:
     def __init__(self, session: AsyncSession) -> None:
@@ -23,6 +26,17 @@ class TipRepo:
 
     async def get(self, tip_id: int) -> Tip | None:
         return await self.session.get(Tip, tip_id)
+
+    async def newest(
+        self, *, status: str | None = None, level: str | None = None, limit: int = 8
+    ) -> list[Tip]:
+        """The newest tips for an officer's list: by status, or open ones of a level."""
+        stmt = select(Tip).order_by(Tip.created_at.desc(), Tip.id.desc()).limit(limit)
+        if status is not None:
+            stmt = stmt.where(Tip.status == status)
+        if level is not None:
+            stmt = stmt.where(Tip.level == level, Tip.status.in_(OPEN_STATUSES))
+        return list((await self.session.execute(stmt)).scalars())
 
     async def code_taken(self, code: str) -> bool:
         return bool(await self.session.scalar(select(func.count()).where(Tip.code == code)))
@@ -59,7 +73,7 @@ class TipRepo:
             .where(
                 Tip.id.in_(ids),
                 Tip.source == "emergency",
-                Tip.status.in_(("submitted", "accepted", "in_progress")),
+                Tip.status.in_(OPEN_STATUSES),
                 Tip.created_at >= since,
             )
             .order_by(Tip.id.desc())

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import _
 from bot.message import Message
 from bot.middlewares import Next
 from bot.router import Data, Result
@@ -55,3 +56,10 @@ def audit(
         officer_id=officer.id, action=action, subject=subject, now=now, detail=detail
     )
     log.info("officer=%s %s %s", officer.id, action, subject or "-")
+
+
+async def refuse(message: Message) -> str:
+    """For everyone who types an officer command without being one (or no longer one):
+    nothing shown, nothing changed, and it is logged."""
+    log.warning("officer command refused type=%s", message.msg_type)
+    return _("此功能仅限本所民警使用。")

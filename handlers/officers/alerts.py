@@ -112,13 +112,14 @@ async def escalate_due(
     async with sessionmaker.begin() as session:
         repo, officers = AlertRepo(session), OfficerRepo(session)
         outbox = Outbox(session, now, keys)
+        everyone = await officers.active_all()  # escalation ignores the roster
+        chiefs = [o for o in everyone if o.rank == "chief"]
         for alert in await repo.due(now):
             if alert.stage >= 2:
                 alert.next_escalation_at = None  # everyone has been told; nothing further
                 continue
             alert.stage += 1
-            everyone = await officers.active_all()  # escalation ignores the roster
-            targets = [o for o in everyone if o.rank == "chief"] if alert.stage == 1 else everyone
+            targets = chiefs if alert.stage == 1 else everyone
             text = alert_text(alert, await repo.subject(alert), escalated=True)
             await _send(outbox, targets, text)
             alert.next_escalation_at = now + ack_window(alert, settings)

@@ -4,20 +4,16 @@ the bot, so the officer never learns who an anonymous reporter is."""
 
 from __future__ import annotations
 
-import logging
 import re
 
 from bot.filters import Regex
 from bot.i18n import _
-from bot.message import Message
 from bot.router import Router
-from handlers.officers.access import OfficerOnly, audit
+from handlers.officers.access import OfficerOnly, audit, refuse
 from handlers.tips.rules import TipRules
 from handlers.tips.service import TipService, TransitionError
 from handlers.tips.views import officer_detail
 from storage.models import Officer, Tip
-
-log = logging.getLogger("pingan.officers")
 
 router = Router("officer-cases")
 
@@ -96,11 +92,8 @@ async def reply(match: re.Match[str], tips: TipService, officer: Officer) -> str
     return _("回复会转给举报人（编号 {code}），双方都看不到对方的身份。").format(code=tip.code)
 
 
-@router.message(Regex(OPEN))
-@router.message(Regex(ACCEPT))
-@router.message(Regex(RESOLVE, re.DOTALL))
-@router.message(Regex(REJECT, re.DOTALL))
-@router.message(Regex(REPLY, re.DOTALL))
-async def refuse(message: Message) -> str:
-    log.warning("officer command refused type=%s", message.msg_type)
-    return _("此功能仅限本所民警使用。")
+# Everyone else who types these is refused (and logged).
+router.message(Regex(OPEN))(refuse)
+router.message(Regex(ACCEPT))(refuse)
+for pattern in (RESOLVE, REJECT, REPLY):
+    router.message(Regex(pattern, re.DOTALL))(refuse)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 
@@ -14,7 +13,7 @@ from bot.keys import Keys
 from bot.message import Message
 from bot.push import Outbox
 from bot.router import Router
-from handlers.officers.access import OfficerOnly, audit
+from handlers.officers.access import OfficerOnly, audit, refuse
 from handlers.scenes import RANK_NAMES, redeem
 from handlers.tips.privacy import mask
 from handlers.tips.rules import TipRules
@@ -23,8 +22,6 @@ from storage.alerts import AlertRepo
 from storage.models import Officer, User
 from storage.officers import OfficerRepo
 from storage.tips import TipRepo
-
-log = logging.getLogger("pingan.officers")
 
 router = Router("officers")
 
@@ -73,7 +70,7 @@ async def tip_list(
     message: Message, session: AsyncSession, tip_rules: TipRules, officer: Officer, now: datetime
 ) -> str:
     status, level = LISTS[message.text]
-    tips = await OfficerRepo(session).tips(status=status, level=level)
+    tips = await TipRepo(session).newest(status=status, level=level)
     audit(session, officer, "list", message.text, now, " ".join(t.code for t in tips))
     if not tips:
         return _("没有符合条件的线索。")
@@ -136,10 +133,6 @@ async def acknowledge(
     return _("已确认 {code}，提醒不再升级。").format(code=code)
 
 
-@router.message(Keyword("民警帮助", "待答复", *LISTS))
-@router.message(Regex(ANSWER, re.DOTALL))
-@router.message(Regex(ACK))
-async def refuse(message: Message) -> str:
-    # Not an officer (or no longer one): nothing shown, nothing changed, and it is logged.
-    log.warning("officer command refused type=%s", message.msg_type)
-    return _("此功能仅限本所民警使用。")
+router.message(Keyword("民警帮助", "待答复", *LISTS))(refuse)
+router.message(Regex(ANSWER, re.DOTALL))(refuse)
+router.message(Regex(ACK))(refuse)

@@ -26,7 +26,7 @@ from handlers.tips.photos import NotAnImage, clean_photo
 from handlers.tips.rules import TipRules
 from storage.clock import china_day_start
 from storage.models import Tip, TipEvent, TipMedia, User
-from storage.tips import MediaRepo, TipRepo
+from storage.tips import OPEN_STATUSES, MediaRepo, TipRepo
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -48,7 +48,7 @@ TRANSITIONS = {
     "rejected": set(),
     "duplicate": set(),
 }
-OPEN = frozenset({"submitted", "accepted", "in_progress"})
+OPEN = frozenset(OPEN_STATUSES)
 RATINGS = {"1": "满意", "2": "基本满意", "3": "不满意"}
 #: Further emergency messages within this time fold into the open emergency tip.
 EMERGENCY_FOLD = timedelta(minutes=30)
