@@ -283,6 +283,10 @@ class Tip(Base):
     reporter_phone: Mapped[str | None] = mapped_column(String(limits.REPORTER_PHONE))
     outcome: Mapped[str | None] = mapped_column(Text)
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("tips.id", ondelete="SET NULL"))
+    # The officer in charge (分派); accepting a tip nobody holds takes it.
+    assigned_to: Mapped[int | None] = mapped_column(
+        ForeignKey("officers.id", ondelete="SET NULL"), index=True
+    )
     satisfaction: Mapped[str | None] = mapped_column(String(16))
     rating_requested: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(index=True)
@@ -351,6 +355,8 @@ class UnansweredQuestion(Base):
     normalized: Mapped[str] = mapped_column(String(200), unique=True)
     example: Mapped[str] = mapped_column(Text)
     asked: Mapped[int] = mapped_column(Integer, default=1)
+    # An officer's answer to a hand-off of this question: the draft of the FAQ entry.
+    suggested_answer: Mapped[str | None] = mapped_column(Text)
     first_asked_at: Mapped[datetime]
     last_asked_at: Mapped[datetime]
 
@@ -381,3 +387,13 @@ class Reminder(Base):
     due_at: Mapped[datetime] = mapped_column(index=True)
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+
+
+class JobRun(Base):
+    """One run of a periodic job per period: the key lets only one process have it."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ran_at: Mapped[datetime]
