@@ -92,7 +92,11 @@ async def community_qr(settings: Settings, args: argparse.Namespace) -> str:
 async def faq_gaps(settings: Settings, args: argparse.Namespace) -> str:
     async with opened(settings) as (database, _), database.reader() as session:
         rows = await InquiryRepo(session).gaps(args.limit)
-    lines = [f"{row.asked:5}  {row.example}" for row in rows]
+    lines: list[str] = []
+    for row in rows:
+        lines.append(f"{row.asked:5}  {row.example}")
+        if row.suggested_answer:
+            lines.append(f"       officer's answer: {row.suggested_answer}")
     return "\n".join(["asked  question (most asked first)", *lines]) if rows else "no gaps"
 
 

@@ -41,8 +41,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     """
     from handlers import common, community, language
     from handlers.inquiries import router as inquiries
-    from handlers.officers import access, alerts, cases, reveal
-    from handlers.officers import router as officers
+    from handlers.officers import access, alerts, feature
     from handlers.tips import emergency, followup, report, service
 
     # Order matters: the user is needed to pick the language and role, the dialog to route
@@ -65,9 +64,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
         common.universal,
         *extra,
         common.lifecycle,
-        officers.router,
-        cases.router,
-        reveal.router,
+        *feature.ROUTERS,
         report.router,
         followup.router,
         community.router,

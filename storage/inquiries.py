@@ -18,19 +18,28 @@ class InquiryRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def unanswered(self, normalized: str, example: str, now: datetime) -> None:
+    async def unanswered(
+        self, normalized: str, example: str, now: datetime, *, suggested: str | None = None
+    ) -> None:
+        """Count a question the knowledge base could not answer; ``suggested`` is an officer's
+        answer to it, the draft of its FAQ entry."""
         key = normalized[:200]
         stmt = select(UnansweredQuestion).where(UnansweredQuestion.normalized == key)
         row = (await self.session.execute(stmt)).scalar_one_or_none()
         if row is None:
             self.session.add(
                 UnansweredQuestion(
-                    normalized=key, example=example[:500], first_asked_at=now, last_asked_at=now
+                    normalized=key,
+                    example=example[:500],
+                    first_asked_at=now,
+                    last_asked_at=now,
+                    suggested_answer=suggested,
                 )
             )
         else:
             row.asked += 1
             row.last_asked_at = now
+            row.suggested_answer = suggested or row.suggested_answer
 
     async def gaps(self, limit: int = 20) -> list[UnansweredQuestion]:
         stmt = (

@@ -28,14 +28,29 @@ class TipRepo:
         return await self.session.get(Tip, tip_id)
 
     async def newest(
-        self, *, status: str | None = None, level: str | None = None, limit: int = 8
+        self,
+        *,
+        status: str | None = None,
+        level: str | None = None,
+        assigned_to: int | None = None,
+        community_id: int | None = None,
+        limit: int = 8,
+        offset: int = 0,
     ) -> list[Tip]:
-        """The newest tips for an officer's list: by status, or open ones of a level."""
-        stmt = select(Tip).order_by(Tip.created_at.desc(), Tip.id.desc()).limit(limit)
+        """The newest tips for an officer's list: by status, or the open ones of a level, of
+        an officer or of a community."""
+        stmt = select(Tip).order_by(Tip.created_at.desc(), Tip.id.desc())
         if status is not None:
             stmt = stmt.where(Tip.status == status)
+        else:
+            stmt = stmt.where(Tip.status.in_(OPEN_STATUSES))
         if level is not None:
-            stmt = stmt.where(Tip.level == level, Tip.status.in_(OPEN_STATUSES))
+            stmt = stmt.where(Tip.level == level)
+        if assigned_to is not None:
+            stmt = stmt.where(Tip.assigned_to == assigned_to)
+        if community_id is not None:
+            stmt = stmt.where(Tip.community_id == community_id)
+        stmt = stmt.limit(limit).offset(offset)
         return list((await self.session.execute(stmt)).scalars())
 
     async def code_taken(self, code: str) -> bool:

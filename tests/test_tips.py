@@ -319,7 +319,7 @@ async def test_template_message_when_the_window_is_closed(
     assert len(templates) == 2  # accepted, resolved
     assert tip.code in str(templates[-1]["content"]) and "已办结" in str(templates[-1]["content"])
     shown = await say(bot, me, "你好")
-    assert "处理结果" not in shown and "说明：已处理" in shown
+    assert "处理结果：已处理" in shown
 
 
 async def test_voice_description_and_unsubscribe_unlinks(bot: Bot) -> None:

@@ -10,7 +10,6 @@ from bot.filters import Regex
 from bot.i18n import _
 from bot.router import Router
 from handlers.officers.access import OfficerOnly, audit, refuse
-from handlers.tips.rules import TipRules
 from handlers.tips.service import TipService, TransitionError
 from handlers.tips.views import officer_detail
 from storage.models import Officer, Tip
@@ -27,37 +26,40 @@ REPLY = rf"^回复\s*{CODE}\s+(?P<text>\S.*)$"
 TEXT_CHARS = 1000
 
 
-def _actor(officer: Officer) -> str:
+def actor(officer: Officer) -> str:
     return f"officer:{officer.id}"
 
 
-async def _tip(tips: TipService, code: str) -> Tip | None:
+async def find_tip(tips: TipService, code: str) -> Tip | None:
     return await tips.repo.by_code(code.upper())
 
 
-def _missing(code: str) -> str:
+def missing(code: str) -> str:
     return _("没有编号为 {code} 的线索。").format(code=code.upper())
 
 
-@router.message(Regex(OPEN), OfficerOnly())
-async def open_tip(
-    match: re.Match[str], tips: TipService, tip_rules: TipRules, officer: Officer
-) -> str:
-    tip = await _tip(tips, match["code"])
-    if tip is None:
-        return _missing(match["code"])
+async def show_tip(tip: Tip, tips: TipService, officer: Officer) -> str:
+    """A tip as an officer sees it (audited as a view)."""
     audit(tips.session, officer, "view", tip.code, tips.now)
-    return officer_detail(tip, await tips.repo.events(tip.id), tip_rules)
+    return officer_detail(tip, await tips.repo.events(tip.id), tips.rules)
+
+
+@router.message(Regex(OPEN), OfficerOnly())
+async def open_tip(match: re.Match[str], tips: TipService, officer: Officer) -> str:
+    tip = await find_tip(tips, match["code"])
+    if tip is None:
+        return missing(match["code"])
+    return await show_tip(tip, tips, officer)
 
 
 async def _move(
     match: re.Match[str], tips: TipService, officer: Officer, to: str, note: str | None
 ) -> str:
-    tip = await _tip(tips, match["code"])
+    tip = await find_tip(tips, match["code"])
     if tip is None:
-        return _missing(match["code"])
+        return missing(match["code"])
     try:
-        await tips.transition(tip, to, actor=_actor(officer), note=note)
+        await tips.transition(tip, to, actor=actor(officer), note=note)
     except TransitionError:
         return _("编号 {code} 当前状态不能这样处理。").format(code=tip.code)
     audit(tips.session, officer, to, tip.code, tips.now, note)
@@ -67,7 +69,11 @@ async def _move(
 
 @router.message(Regex(ACCEPT), OfficerOnly())
 async def accept(match: re.Match[str], tips: TipService, officer: Officer) -> str:
-    return await _move(match, tips, officer, "accepted", None)
+    reply = await _move(match, tips, officer, "accepted", None)
+    tip = await find_tip(tips, match["code"])
+    if tip is not None and tip.status == "accepted" and tip.assigned_to is None:
+        tip.assigned_to = officer.id  # who accepts a tip nobody holds, holds it
+    return reply
 
 
 @router.message(Regex(RESOLVE, re.DOTALL), OfficerOnly())
@@ -82,10 +88,10 @@ async def reject(match: re.Match[str], tips: TipService, officer: Officer) -> st
 
 @router.message(Regex(REPLY, re.DOTALL), OfficerOnly())
 async def reply(match: re.Match[str], tips: TipService, officer: Officer) -> str:
-    tip = await _tip(tips, match["code"])
+    tip = await find_tip(tips, match["code"])
     if tip is None:
-        return _missing(match["code"])
-    reached = await tips.relay(tip, match["text"].strip()[:TEXT_CHARS], actor=_actor(officer))
+        return missing(match["code"])
+    reached = await tips.relay(tip, match["text"].strip()[:TEXT_CHARS], actor=actor(officer))
     audit(tips.session, officer, "reply", tip.code, tips.now, "reached" if reached else "gone")
     if not reached:
         return _("举报人已取消关注，回复已记入线索，但无法送达。")

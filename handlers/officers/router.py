@@ -10,16 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters import Keyword, Regex
 from bot.i18n import _
 from bot.keys import Keys
-from bot.message import Message
 from bot.push import Outbox
 from bot.router import Router
+from handlers.inquiries.matcher import normalise
 from handlers.officers.access import OfficerOnly, audit, refuse
 from handlers.scenes import RANK_NAMES, redeem
 from handlers.tips.privacy import mask
-from handlers.tips.rules import TipRules
-from handlers.tips.views import officer_line
 from storage.alerts import AlertRepo
-from storage.models import Officer, User
+from storage.inquiries import InquiryRepo
+from storage.models import Handoff, Officer, User
 from storage.officers import OfficerRepo
 from storage.tips import TipRepo
 
@@ -30,17 +29,12 @@ ACK = r"^收到\s*(?P<code>[A-Za-z0-9]{2,16})$"
 #: `答复 H12 内容`: answer hand-off 12.
 ANSWER = r"^答复\s*[Hh]?(?P<id>\d{1,9})\s+(?P<text>\S.*)$"
 ANSWER_CHARS = 1000
+#: `入库 H12`: the hand-off's question (and its answer) join the knowledge base's to-do list.
+TO_FAQ = r"^入库\s*[Hh]?(?P<id>\d{1,9})$"
 
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-#: Officer lists: (status, level) filters.
-LISTS: dict[str, tuple[str | None, str | None]] = {
-    "新线索": ("submitted", None),
-    "红色线索": (None, "red"),
-}
 
 
 @router.message(Regex(r"^绑定\s*(?P<code>[A-Za-z0-9-]{4,32})$"))
@@ -56,25 +50,14 @@ async def officer_help(officer: Officer) -> str:
     return "\n".join(
         [
             _("{name}（{rank}），您可以：").format(name=officer.name, rank=rank),
-            _("· 新线索 —— 最新提交、尚未受理的线索"),
-            _("· 红色线索 —— 未办结的红色预警线索"),
-            _("· 待答复 —— 居民转人工的问题；「答复 编号 内容」答复"),
-            _("· 收到 编号 —— 确认值班提醒（不确认会升级给所长和全体民警）"),
-            _("· 查看 / 受理 编号；办结 / 驳回 / 回复 编号 内容 —— 处理线索"),
+            _("· 新线索 / 红色线索 / 我的线索 / 社区线索 社区名"),
+            _("· 查看 / 受理 编号"),
+            _("· 回复 / 备注 / 办结 / 驳回 编号 内容"),
+            _("· 分派 编号 姓名；定级 编号 红/黄/蓝；重复 编号 原编号"),
+            _("· 待答复；答复 H编号 内容；入库 H编号"),
+            _("· 收到 编号 —— 确认值班提醒"),
         ]
     )
-
-
-@router.message(Keyword(*LISTS), OfficerOnly())
-async def tip_list(
-    message: Message, session: AsyncSession, tip_rules: TipRules, officer: Officer, now: datetime
-) -> str:
-    status, level = LISTS[message.text]
-    tips = await TipRepo(session).newest(status=status, level=level)
-    audit(session, officer, "list", message.text, now, " ".join(t.code for t in tips))
-    if not tips:
-        return _("没有符合条件的线索。")
-    return "\n".join([f"{message.text}：", *(officer_line(tip, tip_rules) for tip in tips)])
 
 
 @router.message(Keyword("待答复"), OfficerOnly())
@@ -110,7 +93,25 @@ async def answer_handoff(
         ),
     )
     audit(session, officer, "answer", f"H{handoff.id}", now)
-    return _("已答复 H{id}，答复已发给提问的居民。").format(id=handoff.id)
+    return _(
+        "已答复 H{id}，答复已发给提问的居民。常被问到的话，回复「入库 H{id}」记入知识库待补充。"
+    ).format(id=handoff.id)
+
+
+@router.message(Regex(TO_FAQ), OfficerOnly())
+async def handoff_to_faq(
+    match: re.Match[str], session: AsyncSession, officer: Officer, now: datetime
+) -> str:
+    handoff = await session.get(Handoff, int(match["id"]))
+    if handoff is None:
+        return _("没有找到问题 H{id}。").format(id=match["id"])
+    # Masked: a resident's question may carry a phone or ID number; the FAQ must not.
+    question = mask(handoff.question)
+    await InquiryRepo(session).unanswered(
+        normalise(question), question, now, suggested=handoff.answer
+    )
+    audit(session, officer, "to_faq", f"H{handoff.id}", now)
+    return _("H{id} 已记入知识库待补充问题，管理员会据此补充常见问答。").format(id=handoff.id)
 
 
 @router.message(Regex(ACK), OfficerOnly())
@@ -133,6 +134,7 @@ async def acknowledge(
     return _("已确认 {code}，提醒不再升级。").format(code=code)
 
 
-router.message(Keyword("民警帮助", "待答复", *LISTS))(refuse)
+router.message(Keyword("民警帮助", "待答复"))(refuse)
 router.message(Regex(ANSWER, re.DOTALL))(refuse)
 router.message(Regex(ACK))(refuse)
+router.message(Regex(TO_FAQ))(refuse)

@@ -22,6 +22,7 @@ from bot.middlewares import Next
 from bot.push import Outbox
 from bot.router import Data, Result
 from handlers.tips.index import ReporterIndex
+from handlers.tips.notices import load_notices
 from handlers.tips.photos import NotAnImage, clean_photo
 from handlers.tips.rules import TipRules
 from storage.clock import china_day_start
@@ -50,6 +51,8 @@ TRANSITIONS = {
 }
 OPEN = frozenset(OPEN_STATUSES)
 RATINGS = {"1": "满意", "2": "基本满意", "3": "不满意"}
+#: The reporter's notice per state: the station's words, read once at start-up.
+NOTICES = load_notices(set(STATUS_NAMES) - {"submitted"})
 #: Further emergency messages within this time fold into the open emergency tip.
 EMERGENCY_FOLD = timedelta(minutes=30)
 
@@ -158,8 +161,8 @@ class TipService:
             )
         )
         await self.media.attach(draft.media_ids, tip.id)
-        await self._log(tip, "reporter", "status", None, "submitted", None)
-        await self._log(tip, "system", "level", None, level, f"repeats={repeats}")
+        await self.log_event(tip, "reporter", "status", None, "submitted", None)
+        await self.log_event(tip, "system", "level", None, level, f"repeats={repeats}")
         if level == "red":
             await self.repo.alert(
                 tip_id=tip.id, kind="fraud" if draft.fraud else "red", now=self.now
@@ -177,7 +180,7 @@ class TipService:
         """
         open_tip = await self.repo.open_emergency(self.mine.ids(), self.now - EMERGENCY_FOLD)
         if open_tip is not None:
-            await self._log(open_tip, "reporter", "supplement", None, None, text)
+            await self.log_event(open_tip, "reporter", "supplement", None, None, text)
             open_tip.updated_at = self.now
             return open_tip, True
         tip = await self._add(
@@ -195,11 +198,11 @@ class TipService:
                 **self._reporter(openid, None),
             )
         )
-        await self._log(tip, "reporter", "status", None, "submitted", "emergency words")
+        await self.log_event(tip, "reporter", "status", None, "submitted", "emergency words")
         await self.repo.alert(tip_id=tip.id, kind="emergency", now=self.now)
         return tip, False
 
-    async def _log(
+    async def log_event(
         self,
         tip: Tip,
         actor: str,
@@ -269,7 +272,7 @@ class TipService:
     ) -> None:
         await self.media.attach(media_ids, tip.id)
         note = text or _("补充照片 {n} 张").format(n=len(media_ids))
-        await self._log(tip, "reporter", "supplement", None, None, note)
+        await self.log_event(tip, "reporter", "supplement", None, None, note)
         tip.updated_at = self.now
 
     async def transition(self, tip: Tip, to: str, *, actor: str, note: str | None = None) -> None:
@@ -280,22 +283,15 @@ class TipService:
         previous, tip.status, tip.updated_at = tip.status, to, self.now
         if to == "resolved":
             tip.outcome, tip.resolved_at, tip.rating_requested = note, self.now, True
-        await self._log(tip, actor, "status", previous, to, note)
+        await self.log_event(tip, actor, "status", previous, to, note)
         await self._notify(tip, note)
 
     async def _notify(self, tip: Tip, note: str | None) -> None:
         openid = self.reporter_of(tip)
         if openid is None or self.outbox is None:
             return
-        lines = [
-            _("您的举报（编号 {code}）状态更新：{status}").format(
-                code=tip.code, status=_(STATUS_NAMES[tip.status])
-            )
-        ]
-        if note:
-            lines.append(_("说明：{note}").format(note=note))
-        if tip.status == "resolved":
-            lines.append(_("请评价本次处理：回复 1 满意，2 基本满意，3 不满意。"))
+        status = _(STATUS_NAMES[tip.status])
+        text = NOTICES[tip.status].render(code=tip.code, status=status, note=note)
         template = None
         if self.template_id:
             template = {
@@ -303,17 +299,17 @@ class TipService:
                 "data": {
                     "first": {"value": _("您的举报有新进展")},
                     "keyword1": {"value": tip.code},
-                    "keyword2": {"value": _(STATUS_NAMES[tip.status])},
+                    "keyword2": {"value": status},
                     "remark": {"value": _("请回复任意消息查看详情。")},
                 },
             }
-        await self.outbox.text(openid, "\n".join(lines), template=template)
+        await self.outbox.text(openid, text, template=template)
 
     async def relay(self, tip: Tip, text: str, *, actor: str) -> bool:
         """An officer's words to the reporter, through the bot: nobody learns who that is.
         False when the reporter can no longer be reached (they unfollowed)."""
         openid = self.reporter_of(tip)
-        await self._log(tip, actor, "reply", None, None, text)
+        await self.log_event(tip, actor, "reply", None, None, text)
         if openid is None or self.outbox is None:
             return False
         await self.outbox.text(
@@ -323,7 +319,7 @@ class TipService:
 
     async def rate(self, tip: Tip, rating: str) -> None:
         tip.satisfaction = rating
-        await self._log(tip, "reporter", "rating", None, rating, None)
+        await self.log_event(tip, "reporter", "rating", None, rating, None)
 
 
 async def discard_drafts(data: dict[str, Any]) -> None:
