@@ -165,6 +165,8 @@ async def test_emergency_words_interrupt_a_report(bot: Bot) -> None:
     answer = await say(bot, me, "楼下有人持刀抢劫")
     assert "立即拨打 110" in answer
     assert "请简要描述" in answer  # the report waits, it is not lost
+    # Who was paged comes right after the emergency, before the report's question.
+    assert answer.index("拨打 110。") < answer.index("您正在填写的内容已保留")
     [tip] = await tips(bot)
     assert (tip.level, tip.source, tip.status) == ("red", "emergency", "submitted")
     assert await count(bot, OfficerAlert) == 1

@@ -68,13 +68,20 @@ async def _send(outbox: Outbox, officers: list[Officer], text: str) -> int:
     return sent
 
 
+def _join(*parts: str | None) -> str | None:
+    return "\n".join(p for p in parts if p) or None
+
+
 async def deliver_alerts(handler: Next, message: Message, data: Data) -> Result:
-    """Middleware: send the alerts this update raised, and say so to the resident."""
+    """Middleware: send the alerts this update raised, and say so to the resident; what a
+    handler put in ``resume`` (the step of a report it interrupted) is said after that."""
+    resume: list[str] = []
+    data["resume"] = resume
     result = await handler(message, data)
     session: AsyncSession = data["session"]
     alerts = raised(session)
     if not alerts:
-        return result
+        return _join(result, *resume)
     await session.flush()
     on_duty = await OfficerRepo(session).on_duty(data["now"])
     repo = AlertRepo(session)
@@ -87,14 +94,14 @@ async def deliver_alerts(handler: Next, message: Message, data: Data) -> Result:
         alert.next_escalation_at = now + ack_window(alert, data["settings"])
         log.info("alert=%s kind=%s sent to %d on duty", alert.id, alert.kind, notified)
     if not any(a.kind in URGENT for a in alerts):
-        return result
+        return _join(result, *resume)
     # Only what is true now: the notices are committed with this reply and go out at once.
     note = (
         _("正在通知 {n} 位值班民警。").format(n=notified)
         if notified
         else _("目前没有可以通知的值班民警，请务必立即拨打 110。")
     )
-    return f"{result}\n{note}" if result else note
+    return _join(result, note, *resume)
 
 
 async def escalate_due(

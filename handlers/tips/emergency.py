@@ -28,12 +28,13 @@ async def emergency(
     user: User,
     tips: TipService,
     emergency: Emergency,
+    resume: list[str] | None = None,
 ) -> str:
     number = emergency.number
     tip, folded = await tips.emergency(
         message.openid, message.text, community_id=user.community_id
     )
-    # Say only what is true now: the tip is stored; officers' alerts arrive with issue [5/11].
+    # Say only what is true now: the tip is stored; who was paged is said by the duty alerts.
     recorded = (
         _("已补充到您的紧急线索（编号 {code}）。")
         if folded
@@ -48,6 +49,8 @@ async def emergency(
     ]
     current = dialog.current
     if current is not None:
-        lines.append(_("您正在填写的内容已保留，处理完紧急情况后可继续："))
-        lines.append(current.prompt_text(dialog.data) or "")
+        # After the word on who was paged (``resume`` is said last by the duty alerts).
+        after = resume if resume is not None else lines
+        after.append(_("您正在填写的内容已保留，处理完紧急情况后可继续："))
+        after.append(current.prompt_text(dialog.data) or "")
     return "\n".join(lines)
