@@ -153,3 +153,24 @@ async def test_residents_and_patrols_are_refused(
     async with bot.app[sessionmaker_key]() as session:
         assert (await session.scalars(select(AuditEntry))).all() == []
         assert (await session.scalars(select(TipEvent))).all() == []
+
+
+async def test_an_opened_tip_is_worked_without_typing_its_code(
+    bot: Bot, platform: FakeWeChat
+) -> None:
+    reporter = "o-rep-short"
+    platform.follow(reporter)
+    tip = await _file_tip(bot, reporter, anonymous=True)
+    await officer(bot, platform, "o-cop", "刘洋", "officer")
+    await say(bot, "o-cop", "新线索")
+    assert "先回复列表中的序号" in await say(bot, "o-cop", "受理")  # which tip? none is open
+    assert f"编号：{tip.code}" in await say(bot, "o-cop", "1")
+    assert tip.code in await say(bot, "o-cop", "受理")
+    assert tip.code in await say(bot, "o-cop", "回复 请问是哪栋楼？")
+    assert tip.code in await say(bot, "o-cop", "办结 已通知物业清理")
+    await bot.settle()
+    told = pushes(platform, reporter)
+    assert any("哪栋楼" in m for m in told) and any("已通知物业清理" in m for m in told)
+    async with bot.app[sessionmaker_key]() as session:
+        kept = await session.get(Tip, tip.id)
+    assert kept is not None and kept.status == "resolved"

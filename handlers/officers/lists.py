@@ -10,12 +10,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dialog import DialogContext, State, StatesGroup
+from bot.dialog import DialogContext
 from bot.filters import MsgType, Regex, StateIs
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
 from handlers.officers.access import OfficerOnly, audit, refuse
+from handlers.officers.browsing import Browsing, remember_list
 from handlers.officers.cases import show_tip
 from handlers.tips.rules import TipRules
 from handlers.tips.service import TipService
@@ -46,12 +47,6 @@ LIST = (
     rf"^(?:(?P<name>{'|'.join(LISTS)})|社区线索\s*(?P<community>[^\d\s]\S*?))"
     r"\s*(?P<page>\d{1,3})?$"
 )
-
-
-class Browsing(StatesGroup):
-    """After a list: a number opens that line's tip."""
-
-    tips = State()
 
 
 def find_community(communities: list[Community], query: str) -> Community | None:
@@ -104,10 +99,7 @@ async def tip_list(
     )
     shown = tips[:PAGE]
     audit(session, officer, "list", f"{command} {page}", now, " ".join(t.code for t in shown))
-    dialog.clear()
-    if shown:
-        dialog.set_state(Browsing.tips)
-        dialog.update(codes=[tip.code for tip in shown])
+    remember_list(dialog, [tip.code for tip in shown])
     return _page(tips, title, command, page, tip_rules)
 
 
@@ -120,7 +112,7 @@ async def pick(message: Message, dialog: DialogContext, tips: TipService, office
     tip = await tips.repo.by_code(codes[number - 1])
     if tip is None:
         return _("这条线索已不存在。")
-    return await show_tip(tip, tips, officer)
+    return await show_tip(tip, tips, officer, dialog)
 
 
 router.message(Regex(LIST))(refuse)

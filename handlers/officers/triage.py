@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 
-from bot.filters import Regex
 from bot.i18n import _
 from bot.push import Outbox
 from bot.router import Router
-from handlers.officers.access import OfficerOnly, audit, refuse
-from handlers.officers.cases import CODE, TEXT_CHARS, actor, find_tip, missing
+from handlers.officers.access import audit
+from handlers.officers.browsing import TEXT, command
+from handlers.officers.cases import actor, find_tip, missing, text_of
 from handlers.tips.rules import LEVEL_NAMES
 from handlers.tips.service import OPEN, TipService, TransitionError
 from storage.models import Officer
@@ -21,18 +21,16 @@ from storage.officers import OfficerRepo
 
 router = Router("officer-triage")
 
-ASSIGN = rf"^分派\s*{CODE}\s+(?P<who>\S+)$"
-LEVEL = rf"^定级\s*{CODE}\s*(?P<level>红|黄|蓝)色?$"
-NOTE = rf"^备注\s*{CODE}\s+(?P<text>\S.*)$"
-DUPLICATE = rf"^重复\s*{CODE}\s+(?P<original>[A-Za-z0-9]{{8}})$"
 LEVELS = {"红": "red", "黄": "yellow", "蓝": "blue"}
 
 
-@router.message(Regex(ASSIGN), OfficerOnly())
-async def assign(match: re.Match[str], tips: TipService, officer: Officer, outbox: Outbox) -> str:
-    tip = await find_tip(tips, match["code"])
+@command(router, "分派", r"\s+(?P<who>\S+)")
+async def assign(
+    code: str | None, match: re.Match[str], tips: TipService, officer: Officer, outbox: Outbox
+) -> str:
+    tip = await find_tip(tips, code)
     if tip is None:
-        return missing(match["code"])
+        return missing(code)
     if tip.status not in OPEN:
         return _("编号 {code} 已结束，不能分派。").format(code=tip.code)
     who = match["who"]
@@ -57,11 +55,13 @@ async def assign(match: re.Match[str], tips: TipService, officer: Officer, outbo
     return _("编号 {code} 已分派给{name}。").format(code=tip.code, name=target.name)
 
 
-@router.message(Regex(LEVEL), OfficerOnly())
-async def set_level(match: re.Match[str], tips: TipService, officer: Officer) -> str:
-    tip = await find_tip(tips, match["code"])
+@command(router, "定级", r"\s*(?P<level>红|黄|蓝)色?")
+async def set_level(
+    code: str | None, match: re.Match[str], tips: TipService, officer: Officer
+) -> str:
+    tip = await find_tip(tips, code)
     if tip is None:
-        return missing(match["code"])
+        return missing(code)
     level = LEVELS[match["level"]]
     name = _(LEVEL_NAMES[level])
     if tip.level == level:
@@ -74,24 +74,26 @@ async def set_level(match: re.Match[str], tips: TipService, officer: Officer) ->
     return _("编号 {code} 已定为{level}预警。").format(code=tip.code, level=name)
 
 
-@router.message(Regex(NOTE, re.DOTALL), OfficerOnly())
-async def note(match: re.Match[str], tips: TipService, officer: Officer) -> str:
-    tip = await find_tip(tips, match["code"])
+@command(router, "备注", TEXT, lines=True)
+async def note(code: str | None, match: re.Match[str], tips: TipService, officer: Officer) -> str:
+    tip = await find_tip(tips, code)
     if tip is None:
-        return missing(match["code"])
-    text = match["text"].strip()[:TEXT_CHARS]
+        return missing(code)
+    text = text_of(match)
     await tips.log_event(tip, actor(officer), "note", None, None, text)
     tip.updated_at = tips.now
     audit(tips.session, officer, "note", tip.code, tips.now)
     return _("备注已记入编号 {code}（举报人看不到）。").format(code=tip.code)
 
 
-@router.message(Regex(DUPLICATE), OfficerOnly())
-async def duplicate(match: re.Match[str], tips: TipService, officer: Officer) -> str:
-    tip = await find_tip(tips, match["code"])
-    original = await find_tip(tips, match["original"])
+@command(router, "重复", r"\s+(?P<original>[A-Za-z0-9]{8})")
+async def duplicate(
+    code: str | None, match: re.Match[str], tips: TipService, officer: Officer
+) -> str:
+    tip = await find_tip(tips, code)
+    original = await find_tip(tips, match["original"].upper())
     if tip is None or original is None:
-        return missing(match["code"] if tip is None else match["original"])
+        return missing(code if tip is None else match["original"].upper())
     while original.duplicate_of is not None:  # point at the tip being worked, not a copy
         parent = await tips.repo.get(original.duplicate_of)
         if parent is None:
@@ -108,8 +110,3 @@ async def duplicate(match: re.Match[str], tips: TipService, officer: Officer) ->
     return _("编号 {code} 已标为 {original} 的重复线索，举报人会收到通知。").format(
         code=tip.code, original=original.code
     )
-
-
-for pattern in (ASSIGN, LEVEL, DUPLICATE):
-    router.message(Regex(pattern))(refuse)
-router.message(Regex(NOTE, re.DOTALL))(refuse)

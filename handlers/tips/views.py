@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from bot.i18n import _
 from handlers.tips.privacy import mask
@@ -42,7 +42,40 @@ def officer_line(tip: Tip, rules: TipRules) -> str:
     )
 
 
-def officer_detail(tip: Tip, events: Iterable[TipEvent], rules: TipRules) -> str:
+#: How a tip's history reads to officers (``tip_events.action``).
+ACTION_NAMES = {
+    "status": "状态",
+    "level": "定级",
+    "supplement": "补充",
+    "rating": "评价",
+    "reply": "回复",
+    "assign": "分派",
+    "note": "备注",
+}
+
+
+def _value(value: str | None) -> str:
+    if value in STATUS_NAMES:
+        return _(STATUS_NAMES[value])
+    return _(LEVEL_NAMES[value]) if value in LEVEL_NAMES else value or ""
+
+
+def _history(event: TipEvent, names: Mapping[str, str]) -> str:
+    if event.actor == "reporter":
+        actor = _("举报人")
+    else:
+        actor = names.get(event.actor) or (_("系统") if event.actor == "system" else event.actor)
+    action = _(ACTION_NAMES[event.action]) if event.action in ACTION_NAMES else event.action
+    change = "→" + _value(event.to_value) if event.to_value and event.action != "assign" else ""
+    note = mask(event.note or "") if event.actor != "system" else ""
+    at = event.at.astimezone(CHINA)
+    return f"· {at:%m-%d %H:%M} {actor} {action}{change} {note}".rstrip()
+
+
+def officer_detail(
+    tip: Tip, events: Iterable[TipEvent], rules: TipRules, names: Mapping[str, str] = {}
+) -> str:
+    """``names``: an actor ("officer:3") to the name officers know them by."""
     lines = [
         _("编号：{code}（{level}）").format(code=tip.code, level=_(LEVEL_NAMES[tip.level])),
         _("类别：{name}").format(name=_category(tip, rules)),
@@ -64,12 +97,7 @@ def officer_detail(tip: Tip, events: Iterable[TipEvent], rules: TipRules) -> str
         if tip.lat is not None:
             where += f" ({tip.lat:.5f}, {tip.lng:.5f})"
         lines.append(_("地点：{where}").format(where=mask(where.strip())))
-    for event in events:
-        actor = _("举报人") if event.actor == "reporter" else event.actor
-        change = f"{event.from_value or ''}→{event.to_value or ''}" if event.to_value else ""
-        note = mask(event.note or "")
-        at = event.at.astimezone(CHINA)
-        lines.append(f"· {at:%Y-%m-%d %H:%M} {actor} {event.action} {change} {note}".rstrip())
+    lines += [_history(event, names) for event in events]
     return "\n".join(lines)
 
 
