@@ -38,6 +38,7 @@ from bot.typedefs import (
     settings_key,
     sweeper_key,
 )
+from bot.wecom import Robot
 from handlers.inquiries.matcher import default_matcher
 from handlers.inquiries.reminders import send_due
 from handlers.officers.alerts import escalate_due
@@ -87,6 +88,14 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         metrics=app[metrics_key],
     )
     keys = app[keys_key]
+    robot = None
+    if settings.duty_robot:
+        robot = Robot(
+            http=app[http_key],
+            base=settings.wecom_api_base,
+            key=settings.duty_robot_key,
+            timeout=settings.api_timeout,
+        )
     pusher = Pusher(
         api=api,
         sessionmaker=app[sessionmaker_key],
@@ -94,6 +103,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         keys=keys,
         log_salt=settings.log_salt.get_secret_value() or keys.log_salt,
         metrics=app[metrics_key],
+        robot=robot,
         retry_base=settings.push_retry_base,
         retry_cap=settings.push_retry_cap,
         max_attempts=settings.push_max_attempts,

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # every officer: emergencies and red tips, and residents' hand-offs.
     alert_ack_minutes: int = Field(default=5, gt=0)
     handoff_ack_minutes: int = Field(default=30, gt=0)
+    # Template message for an alert to an officer whose 48-hour window is closed (optional).
+    alert_template_id: str = ""
+    # The duty group's WeCom robot (the key= of its webhook URL): every alert and escalation
+    # is posted there too. A secret: anyone holding it can post to the group.
+    duty_robot_key: SecretStr = SecretStr("")
 
     # Pushes WeChat did not take: retried after base, 2·base, 4·base… up to cap, then dead.
     push_retry_base: float = Field(default=30.0, gt=0)
@@ -110,6 +115,10 @@ class Settings(BaseSettings):
     def effective_log_salt(self) -> str:
         """PINGAN_LOG_SALT, or one derived from the seal key so no deployment shares it."""
         return self.log_salt.get_secret_value() or self.seal_keys().log_salt
+
+    @property
+    def duty_robot(self) -> bool:
+        return bool(self.duty_robot_key.get_secret_value())
 
     @property
     def mode(self) -> str:

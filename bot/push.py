@@ -9,6 +9,10 @@ passing reason (WeChat busy, no answer, a rate limit) is tried again by ``Pusher
 after 30 s, 60 s, 120 s… up to a cap, and given up (``dead``) after a number of attempts; what
 fails for good (unknown or departed user, a malformed message) is dead at once. Every send
 first claims its row (see ``OutboxRepo.claim``), so no two processes send one push at once.
+
+A row's ``kind`` says where it goes: ``text`` to its ``openid`` by the customer-service API
+(no openid left: the user unfollowed, the push is dropped); ``robot`` to the duty group's
+WeCom robot (no openid ever; the robot's key is configuration, never stored in the row).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import loggers
+from bot import loggers, wecom
 from bot.errors import OutsideWindow, SystemBusy, TokenRejected, TransportError, WeChatAPIError
 from bot.protocol import clip
 from storage.clock import Clock, utc
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from bot.api import WeChatAPI
     from bot.keys import Keys
     from bot.metrics import Metrics
+    from bot.wecom import Robot
 
 Outcome = Literal["sent", "held", "failed", "dead", "dropped"]
 
@@ -41,6 +46,9 @@ TRANSIENT_ERRCODES = frozenset({-1, -2, 45011})
 #: again) or the day's quota is spent (45009): kept for the user's next message, with a
 #: template notice when the push has one.
 HOLD_ERRCODES = frozenset({45015, 45047, 45009})
+
+#: Row kinds: a customer-service text to ``openid``, or a text to the duty group's robot.
+TEXT, ROBOT = "text", "robot"
 
 
 def outcome_of(error: WeChatAPIError) -> Outcome:
@@ -82,9 +90,15 @@ class Outbox:
         payload: dict[str, Any] = {"content": clip(content)}
         if template:
             payload["template"] = template
-        row = await self._repo.add(
-            openid, kind="text", payload=seal_payload(self._keys, payload), now=self._now
-        )
+        await self._add(openid, TEXT, payload)
+
+    async def robot(self, content: str) -> None:
+        """Post ``content`` to the duty group's WeCom robot (see ``bot.wecom``)."""
+        await self._add(None, ROBOT, {"content": content})  # cut to its limit when sent
+
+    async def _add(self, openid: str | None, kind: str, payload: dict[str, Any]) -> None:
+        sealed = seal_payload(self._keys, payload)
+        row = await self._repo.add(openid, kind=kind, payload=sealed, now=self._now)
         self.ids.append(row.id)
 
 
@@ -98,6 +112,7 @@ class Pusher:
         keys: Keys,
         log_salt: str,
         metrics: Metrics | None = None,
+        robot: Robot | None = None,
         retry_base: float = 30.0,
         retry_cap: float = 3600.0,
         max_attempts: int = 8,
@@ -109,6 +124,7 @@ class Pusher:
         self.keys = keys
         self.log_salt = log_salt
         self.metrics = metrics
+        self.robot = robot
         self.retry_base = retry_base
         self.retry_cap = retry_cap
         self.max_attempts = max_attempts
@@ -165,32 +181,16 @@ class Pusher:
 
     async def _send(self, row: OutboundMessage) -> Outcome:
         """One try of a claimed row, then its outcome recorded."""
-        openid, errcode = row.openid, None
+        openid = row.openid
         payload = open_payload(self.keys, row.payload)
-        status: Outcome = "sent"
-        if openid is None:  # the user left before it went out
-            status = "dropped"
-        else:
-            try:
-                await self.api.send_custom(
-                    {
-                        "touser": openid,
-                        "msgtype": "text",
-                        "text": {"content": payload["content"]},
-                    }
-                )
-            except WeChatAPIError as exc:
-                status, errcode = outcome_of(exc), exc.errcode
-            except Exception as exc:
-                # A bug or a broken row must not stop the pass: retried, then given up.
-                status = "failed"
-                loggers.push.error("push id=%s raised %s", row.id, type(exc).__name__)
+        status, errcode = await self._try(row, payload)
         if status == "failed" and row.attempts >= self.max_attempts:
             status = "dead"
         user = loggers.hash_openid(openid, self.log_salt)
         loggers.push.info(
-            "push id=%s user=%s status=%s errcode=%s attempt=%s",
+            "push id=%s kind=%s user=%s status=%s errcode=%s attempt=%s",
             row.id,
+            row.kind,
             user,
             status,
             errcode,
@@ -220,8 +220,9 @@ class Pusher:
             loggers.push.warning("push id=%s outcome not recorded: row taken over", row.id)
         if status == "dead":
             loggers.push.warning(
-                "push id=%s user=%s dead after %s attempt(s) errcode=%s",
+                "push id=%s kind=%s user=%s dead after %s attempt(s) errcode=%s",
                 row.id,
+                row.kind,
                 user,
                 row.attempts,
                 errcode,
@@ -231,6 +232,30 @@ class Pusher:
             if status == "dead":
                 self.metrics.pushes_dead.inc()
         return status
+
+    async def _try(
+        self, row: OutboundMessage, payload: dict[str, Any]
+    ) -> tuple[Outcome, int | None]:
+        """Send a row where its kind says; the outcome before the attempt count is applied."""
+        try:
+            if row.kind == ROBOT:
+                if self.robot is None:  # the key was removed after the row was recorded
+                    loggers.push.warning("push id=%s: no duty robot configured", row.id)
+                    return "dead", None
+                await self.robot.send_text(payload["content"])
+            elif row.openid is None:  # the user left before it went out
+                return "dropped", None
+            else:
+                await self.api.send_text(row.openid, payload["content"])
+        except WeChatAPIError as exc:
+            if row.kind == ROBOT:  # no window and no template: a robot retries or gives up
+                return ("failed" if wecom.transient(exc) else "dead"), exc.errcode
+            return outcome_of(exc), exc.errcode
+        except Exception as exc:
+            # A bug or a broken row must not stop the pass: retried, then given up.
+            loggers.push.error("push id=%s raised %s", row.id, type(exc).__name__)
+            return "failed", None
+        return "sent", None
 
     async def _template(self, openid: str, template: dict[str, Any] | None) -> None:
         """Window closed: a template message tells them there is news; the full text stays

@@ -32,7 +32,7 @@ class OutboxRepo:
         self.session = session
 
     async def add(
-        self, openid: str, *, kind: str, payload: dict[str, Any], now: datetime
+        self, openid: str | None, *, kind: str, payload: dict[str, Any], now: datetime
     ) -> OutboundMessage:
         row = OutboundMessage(
             openid=openid,
