@@ -41,7 +41,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     """
     from handlers import common, community, language
     from handlers.inquiries import router as inquiries
-    from handlers.officers import access, alerts, cases, reveal
+    from handlers.officers import access, alerts, cases, reveal, stats
     from handlers.officers import router as officers
     from handlers.tips import emergency, followup, report, service
 
@@ -68,6 +68,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
         officers.router,
         cases.router,
         reveal.router,
+        stats.router,
         report.router,
         followup.router,
         community.router,
