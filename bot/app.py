@@ -42,6 +42,7 @@ from bot.wecom import Robot
 from handlers.inquiries.matcher import default_matcher
 from handlers.inquiries.reminders import send_due
 from handlers.officers.alerts import escalate_due
+from handlers.officers.stats import send_weekly_digest
 from handlers.tips.rules import load_rules
 from storage import migrate
 from storage.clock import Clock, system_clock, utc
@@ -144,8 +145,8 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _housekeeping(app: web.Application) -> None:
-    """Every minute: due visit reminders, pushes to retry, officer alerts to escalate (moves
-    into the scheduler with issue [9/11])."""
+    """Every minute: due visit reminders, pushes to retry, officer alerts to escalate, the
+    chief's weekly digest (moves into the scheduler with issue [9/11])."""
     pusher = app[pusher_key]
     while True:
         try:
@@ -156,6 +157,12 @@ async def _housekeeping(app: web.Application) -> None:
                 pusher=pusher,
                 keys=app[keys_key],
                 settings=app[settings_key],
+                clock=app[clock_key],
+            )
+            await send_weekly_digest(
+                sessionmaker=app[sessionmaker_key],
+                pusher=pusher,
+                keys=app[keys_key],
                 clock=app[clock_key],
             )
         except Exception:

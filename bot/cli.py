@@ -143,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     duty_show = duty_commands.add_parser("show", help="the roster")
     duty_show.set_defaults(run=_admin, admin=officeradmin.duty_show)
 
+    from bot import reportadmin
+
+    report = commands.add_parser("report", help="statistics for Beijing dates, 环比 and 同比")
+    report.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD (Beijing)")
+    report.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD, included")
+    report.add_argument("--csv", action="store_true", help="CSV rows instead of text")
+    report.set_defaults(run=_admin, admin=reportadmin.report_show)
+
     audit = commands.add_parser("audit", help="officers' actions and views, newest last")
     audit.add_argument("--limit", type=int, default=50)
     audit.set_defaults(run=_admin, admin=officeradmin.audit_show)
