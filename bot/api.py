@@ -54,6 +54,24 @@ _MEDIA_CHUNK = 64 << 10
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A multipart body with one ``media`` part, as media/upload wants it."""
+
+    media: Media
+
+    def form(self) -> aiohttp.FormData:
+        form = aiohttp.FormData()
+        subtype = self.media.content_type.split("/")[-1]
+        form.add_field(
+            "media",
+            self.media.data,
+            filename=f"media.{subtype}",
+            content_type=self.media.content_type,
+        )
+        return form
+
+
+@dataclass(frozen=True, slots=True)
 class QRCode:
     ticket: str
     url: str
@@ -100,9 +118,11 @@ class WeChatAPI:
         *,
         raw: bool = False,
     ) -> Any:
-        data = None
+        data: Any = None
         headers = {}
-        if body is not None:
+        if isinstance(body, Upload):
+            data = body.form()  # built per try: aiohttp reads a form only once
+        elif body is not None:
             # WeChat shows \uXXXX escapes literally in some APIs: send real UTF-8.
             data = json.dumps(body, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json; charset=utf-8"
@@ -195,6 +215,25 @@ class WeChatAPI:
 
     async def send_text(self, openid: str, content: str) -> None:
         await self.send_custom({"touser": openid, "msgtype": "text", "text": {"content": content}})
+
+    async def send_image(self, openid: str, media_id: str) -> None:
+        await self.send_custom(
+            {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}}
+        )
+
+    async def send_link(self, openid: str, *, title: str, description: str, url: str) -> None:
+        """A news message with one article: a tappable card (a map, say)."""
+        article = {"title": title, "description": description, "url": url}
+        await self.send_custom(
+            {"touser": openid, "msgtype": "news", "news": {"articles": [article]}}
+        )
+
+    async def upload_media(self, media: Media, kind: MediaKind = "image") -> str:
+        """Upload temporary media (kept 3 days by WeChat); returns its media_id."""
+        payload = await self.call(
+            "POST", "/cgi-bin/media/upload", params={"type": kind}, body=Upload(media)
+        )
+        return str(payload["media_id"])
 
     async def send_template(
         self, openid: str, template_id: str, data: dict[str, Any], url: str | None = None

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     seal_key: SecretStr = SecretStr("")
     # Template message for tip status changes when the 48-hour window is closed (optional).
     tip_template_id: str = ""
+    # The map card an officer gets for a tip's place; {lat} {lng} {title} are filled in (GCJ-02,
+    # as WeChat sends locations). Tencent Maps' marker link by default.
+    map_url: str = (
+        "https://apis.map.qq.com/uri/v1/marker?marker=coord:{lat},{lng};title:{title}"
+        "&referer=pingan"
+    )
 
     log_level: str = "INFO"
     # Salt for hashing openids in logs, so log lines cannot be joined to raw openids. Empty:

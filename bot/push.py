@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import loggers, wecom
+from bot.api import Media
 from bot.errors import OutsideWindow, SystemBusy, TokenRejected, TransportError, WeChatAPIError
 from bot.protocol import clip
 from storage.clock import Clock, utc
-from storage.models import OutboundMessage
+from storage.models import OutboundMessage, TipMedia
 from storage.outbox import OutboxRepo
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ TRANSIENT_ERRCODES = frozenset({-1, -2, 45011})
 HOLD_ERRCODES = frozenset({45015, 45047, 45009})
 
 #: Row kinds: a customer-service text to ``openid``, or a text to the duty group's robot.
-TEXT, ROBOT = "text", "robot"
+TEXT, ROBOT, IMAGE, LINK = "text", "robot", "image", "link"
 
 
 def outcome_of(error: WeChatAPIError) -> Outcome:
@@ -91,6 +92,14 @@ class Outbox:
         if template:
             payload["template"] = template
         await self._add(openid, TEXT, payload)
+
+    async def image(self, openid: str, tip_media_id: int) -> None:
+        """Push a stored photo (``tip_media``); uploaded to WeChat when it is sent."""
+        await self._add(openid, IMAGE, {"tip_media": tip_media_id})
+
+    async def link(self, openid: str, *, title: str, description: str, url: str) -> None:
+        """Push a card that opens ``url`` (a map of a tip's place, say)."""
+        await self._add(openid, LINK, {"title": title, "description": description, "url": url})
 
     async def robot(self, content: str) -> None:
         """Post ``content`` to the duty group's WeCom robot (see ``bot.wecom``)."""
@@ -245,6 +254,18 @@ class Pusher:
                 await self.robot.send_text(payload["content"])
             elif row.openid is None:  # the user left before it went out
                 return "dropped", None
+            elif row.kind == IMAGE:
+                media = await self._tip_media(int(payload["tip_media"]))
+                if media is None:  # the tip (and its photos) is gone
+                    return "dropped", None
+                await self.api.send_image(row.openid, await self.api.upload_media(media))
+            elif row.kind == LINK:
+                await self.api.send_link(
+                    row.openid,
+                    title=payload["title"],
+                    description=payload["description"],
+                    url=payload["url"],
+                )
             else:
                 await self.api.send_text(row.openid, payload["content"])
         except WeChatAPIError as exc:
@@ -256,6 +277,11 @@ class Pusher:
             loggers.push.error("push id=%s raised %s", row.id, type(exc).__name__)
             return "failed", None
         return "sent", None
+
+    async def _tip_media(self, media_id: int) -> Media | None:
+        async with self.sessionmaker() as session:
+            row = await session.get(TipMedia, media_id)
+        return None if row is None else Media(row.data, row.content_type)
 
     async def _template(self, openid: str, template: dict[str, Any] | None) -> None:
         """Window closed: a template message tells them there is news; the full text stays

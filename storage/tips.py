@@ -172,6 +172,16 @@ class MediaRepo:
         for media in (await self.session.execute(stmt)).scalars():
             await self.session.delete(media)
 
+    async def photos(self, tip_id: int, limit: int = 9) -> list[int]:
+        """Ids of a tip's photos, oldest first (ids only: the pictures stay in the store)."""
+        stmt = (
+            select(TipMedia.id)
+            .where(TipMedia.tip_id == tip_id, TipMedia.kind == "image")
+            .order_by(TipMedia.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
     async def count_for(self, tip_id: int) -> int:
         stmt = select(func.count()).where(TipMedia.tip_id == tip_id)
         return int(await self.session.scalar(stmt) or 0)

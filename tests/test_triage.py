@@ -3,10 +3,8 @@ note and duplicate; the reporter hears only what is theirs to hear."""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.typedefs import sessionmaker_key
@@ -17,8 +15,8 @@ from storage.users import CommunityRepo
 from tests.conftest import Bot
 from tests.test_alerts import alerts_to, officer
 from tests.test_cases import pushes
-from tests.test_officers import REFUSED, patrol
-from tests.test_tips import _file_tip, say
+from tests.test_tips import _file_tip, jpeg_with_gps, say
+from tests.test_tips import tips as all_tips
 
 
 async def _seed(
@@ -130,31 +128,6 @@ async def test_assign_level_note_and_duplicate(bot: Bot, platform: FakeWeChat) -
     assert {"assign", "level", "note"} <= set(events) and "red" in alerts
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        "新线索",
-        "我的线索 2",
-        "社区线索 新华",
-        "分派 K7M2QX9A 刘洋",
-        "定级 K7M2QX9A 红",
-        "备注 K7M2QX9A 看一下",
-        "重复 K7M2QX9A K7M2QX9B",
-    ],
-)
-async def test_residents_and_patrols_are_refused(
-    bot: Bot, clock: FakeClock, caplog: pytest.LogCaptureFixture, command: str
-) -> None:
-    await patrol(bot, clock, "o-patrol")
-    caplog.set_level(logging.WARNING, logger="pingan.officers")
-    for outsider in ("o-resident", "o-patrol"):
-        assert await say(bot, outsider, command) == REFUSED
-    assert sum("refused" in r.getMessage() for r in caplog.records) == 2
-    async with bot.app[sessionmaker_key]() as session:
-        assert (await session.scalars(select(AuditEntry))).all() == []
-        assert (await session.scalars(select(TipEvent))).all() == []
-
-
 async def test_an_opened_tip_is_worked_without_typing_its_code(
     bot: Bot, platform: FakeWeChat
 ) -> None:
@@ -174,3 +147,33 @@ async def test_an_opened_tip_is_worked_without_typing_its_code(
     async with bot.app[sessionmaker_key]() as session:
         kept = await session.get(Tip, tip.id)
     assert kept is not None and kept.status == "resolved"
+
+
+async def test_opening_a_tip_sends_its_photos_and_a_map(bot: Bot, platform: FakeWeChat) -> None:
+    me = "o-rep-photo"
+    await bot.sender.subscribe(me)
+    await say(bot, me, "举报")
+    await say(bot, me, "2")
+    await say(bot, me, "车棚里的电动车被偷了")
+    await bot.sender.location(me, 45.0586, 121.4727, "新华社区3号楼车棚")
+    photo = jpeg_with_gps()
+    await bot.sender.image(me, photo)
+    await bot.sender.image(me, photo)
+    await say(bot, me, "完成")
+    await say(bot, me, "1")
+    await say(bot, me, "1")
+    [tip] = await all_tips(bot)
+    await officer(bot, platform, "o-cop", "刘洋", "officer")
+    opened = await say(bot, "o-cop", f"查看 {tip.code}")
+    assert "照片 2 张和位置地图随后发给您" in opened
+    await bot.settle()
+    got = platform.inbox("o-cop")
+    images = [m for m in got if m["msgtype"] == "image"]
+    cards = [m for m in got if m["msgtype"] == "news"]
+    assert len(images) == 2 and all(platform.media.find(m["content"]) for m in images)
+    # The photo the officer gets is the cleaned one: the reporter's GPS tags are gone.
+    assert all(b"Exif" not in platform.media.find(m["content"]).data for m in images)
+    [card] = cards
+    [article] = card["content"]
+    assert "coord:45.0586,121.4727" in article["url"] and tip.code in article["title"]
+    assert "3号楼车棚" in article["description"]

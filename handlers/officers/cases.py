@@ -5,12 +5,15 @@ the bot, so the officer never learns who an anonymous reporter is."""
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
+from bot.config import Settings
 from bot.dialog import DialogContext
 from bot.i18n import _
 from bot.router import Router
 from handlers.officers.access import audit
 from handlers.officers.browsing import TEXT, command, remember_tip
+from handlers.tips.privacy import mask
 from handlers.tips.service import TipService, TransitionError
 from handlers.tips.views import officer_detail
 from storage.models import Officer, Tip
@@ -39,28 +42,54 @@ def missing(code: str | None) -> str:
     return _("没有编号为 {code} 的线索。").format(code=code)
 
 
-async def show_tip(tip: Tip, tips: TipService, officer: Officer, dialog: DialogContext) -> str:
-    """A tip as an officer sees it (audited as a view); its commands then need no code."""
+async def show_tip(
+    tip: Tip, tips: TipService, officer: Officer, dialog: DialogContext, settings: Settings
+) -> str:
+    """A tip as an officer sees it (audited as a view), its photos and a map of its place
+    sent after; its commands then need no code."""
     audit(tips.session, officer, "view", tip.code, tips.now)
     remember_tip(dialog, tip.code)
     colleagues = await OfficerRepo(tips.session).all()
     names = {actor(o): o.name for o in colleagues}
-    return "\n".join(
-        [
-            officer_detail(tip, await tips.repo.events(tip.id), tips.rules, names),
-            _("可直接回复：受理、回复 内容、备注 内容、办结 结果、驳回 原因"),
-        ]
-    )
+    lines = [officer_detail(tip, await tips.repo.events(tip.id), tips.rules, names)]
+    sent = await _send_media(tip, tips, officer, settings.map_url)
+    if sent:
+        lines.append(sent)
+    lines.append(_("可直接回复：受理、回复 内容、备注 内容、办结 结果、驳回 原因"))
+    return "\n".join(lines)
+
+
+async def _send_media(tip: Tip, tips: TipService, officer: Officer, map_url: str) -> str:
+    """Photos as images and the place as a map card, pushed right after this reply."""
+    if tips.outbox is None or officer.openid is None:
+        return ""
+    photos = await tips.media.photos(tip.id)
+    for media_id in photos:
+        await tips.outbox.image(officer.openid, media_id)
+    where = tip.lat is not None and tip.lng is not None
+    if where:
+        title = _("线索 {code} 的位置").format(code=tip.code)
+        await tips.outbox.link(
+            officer.openid,
+            title=title,
+            description=mask(tip.address or "") or f"{tip.lat:.5f}, {tip.lng:.5f}",
+            url=map_url.format(lat=tip.lat, lng=tip.lng, title=quote(title)),
+        )
+    if photos and where:
+        return _("照片 {n} 张和位置地图随后发给您。").format(n=len(photos))
+    if photos:
+        return _("照片 {n} 张随后发给您。").format(n=len(photos))
+    return _("位置地图随后发给您。") if where else ""
 
 
 @command(router, "查看")
 async def open_tip(
-    code: str | None, tips: TipService, officer: Officer, dialog: DialogContext
+    code: str | None, tips: TipService, officer: Officer, dialog: DialogContext, settings: Settings
 ) -> str:
     tip = await find_tip(tips, code)
     if tip is None:
         return missing(code)
-    return await show_tip(tip, tips, officer, dialog)
+    return await show_tip(tip, tips, officer, dialog, settings)
 
 
 async def _move(

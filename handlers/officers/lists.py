@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.dialog import DialogContext
 from bot.filters import MsgType, Regex, StateIs
 from bot.i18n import _
@@ -104,7 +105,9 @@ async def tip_list(
 
 
 @router.message(StateIs(Browsing.tips), MsgType("text"), Regex(r"^\d{1,2}$"), OfficerOnly())
-async def pick(message: Message, dialog: DialogContext, tips: TipService, officer: Officer) -> str:
+async def pick(
+    message: Message, dialog: DialogContext, tips: TipService, officer: Officer, settings: Settings
+) -> str:
     codes = list(dialog.data.get("codes", []))
     number = int(message.text)
     if not 1 <= number <= len(codes):
@@ -112,7 +115,7 @@ async def pick(message: Message, dialog: DialogContext, tips: TipService, office
     tip = await tips.repo.by_code(codes[number - 1])
     if tip is None:
         return _("这条线索已不存在。")
-    return await show_tip(tip, tips, officer, dialog)
+    return await show_tip(tip, tips, officer, dialog, settings)
 
 
 router.message(Regex(LIST))(refuse)
