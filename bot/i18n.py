@@ -30,6 +30,7 @@ from __future__ import annotations
 import ast
 import gettext
 from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from io import BytesIO
@@ -108,6 +109,17 @@ def translations(language: str) -> gettext.NullTranslations:
 
 def _(message: str) -> str:
     return translations(current_language.get()).gettext(message)
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[None]:
+    """Words composed for someone other than the sender (an officer's reply pushed to a
+    reporter) in the recipient's language."""
+    token = current_language.set(language or DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        current_language.reset(token)
 
 
 def N_(message: str) -> str:

@@ -15,6 +15,7 @@ from simulator import FakeWeChat
 from storage.models import Tip, TipEvent
 from tests.conftest import Bot
 from tests.test_alerts import officer
+from tests.test_i18n import MONGOLIAN
 from tests.test_tips import _file_tip, say
 
 
@@ -78,3 +79,18 @@ async def test_every_officer_step_is_in_the_append_only_audit_log(
         with pytest.raises(DBAPIError, match="append-only"):
             async with engine.begin() as conn:
                 await conn.execute(text(statement))
+
+
+async def test_the_reporter_hears_in_their_own_language(bot: Bot, platform: FakeWeChat) -> None:
+    reporter = "o-herder"
+    platform.follow(reporter)
+    tip = await _file_tip(bot, reporter, anonymous=True)
+    await say(bot, reporter, "语言")
+    await say(bot, reporter, "3")  # ᠮᠣᠩᠭᠣᠯ
+    await officer(bot, platform, "o-cop", "刘洋", "officer")
+    assert "举报人会收到通知" in await say(bot, "o-cop", f"受理 {tip.code}")  # officer: Chinese
+    await say(bot, "o-cop", f"回复 {tip.code} 请问是哪栋楼？")
+    await bot.settle()
+    accepted, relayed = pushes(platform, reporter)[-2:]
+    assert MONGOLIAN.search(accepted) and tip.code in accepted and "状态更新" not in accepted
+    assert MONGOLIAN.search(relayed) and "请问是哪栋楼？" in relayed and "民警回复" not in relayed

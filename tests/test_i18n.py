@@ -41,6 +41,7 @@ MN_REQUIRED = [
     "handlers/tips/report.py",
     "handlers/tips/emergency.py",
     "handlers/tips/tips.yaml",
+    "handlers/tips/notices.yaml",
 ]
 MONGOLIAN = re.compile("[\u1820-\u1878]")  # the letters of the traditional script
 

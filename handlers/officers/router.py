@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import Keyword, Regex
-from bot.i18n import _
+from bot.i18n import _, speaking
 from bot.keys import Keys
 from bot.push import Outbox
 from bot.router import Router
@@ -86,13 +86,14 @@ async def answer_handoff(
     )
     if handoff is None or handoff.openid is None:
         return _("没有找到待答复的问题 H{id}。").format(id=match["id"])
-    # The resident hears from "the station": the officer's name is not passed on.
-    await outbox.text(
-        handoff.openid,
-        _("民警答复您的问题：\n{answer}\n（您问：{question}）").format(
+    # The resident hears from "the station" (the officer's name is not passed on), in the
+    # resident's language.
+    asker = await session.get(User, handoff.openid)
+    with speaking(asker.language if asker else None):
+        words = _("民警答复您的问题：\n{answer}\n（您问：{question}）").format(
             answer=text, question=_short(handoff.question)
-        ),
-    )
+        )
+    await outbox.text(handoff.openid, words)
     audit(session, officer, "answer", f"H{handoff.id}", now)
     return _(
         "已答复 H{id}，答复已发给提问的居民。常被问到的话，回复「入库 H{id}」记入知识库待补充。"

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Media
-from bot.i18n import _
+from bot.i18n import _, speaking
 from bot.keys import Keys
 from bot.message import Message
 from bot.middlewares import Next
@@ -290,20 +290,29 @@ class TipService:
         openid = self.reporter_of(tip)
         if openid is None or self.outbox is None:
             return
+        with speaking(await self._language_of(openid)):  # the reporter's words, not the officer's
+            text, template = self._notice(tip, note)
+        await self.outbox.text(openid, text, template=template)
+
+    async def _language_of(self, openid: str) -> str | None:
+        user = await self.session.get(User, openid)
+        return user.language if user is not None else None
+
+    def _notice(self, tip: Tip, note: str | None) -> tuple[str, dict[str, Any] | None]:
         status = _(STATUS_NAMES[tip.status])
         text = NOTICES[tip.status].render(code=tip.code, status=status, note=note)
-        template = None
-        if self.template_id:
-            template = {
-                "template_id": self.template_id,
-                "data": {
-                    "first": {"value": _("您的举报有新进展")},
-                    "keyword1": {"value": tip.code},
-                    "keyword2": {"value": status},
-                    "remark": {"value": _("请回复任意消息查看详情。")},
-                },
-            }
-        await self.outbox.text(openid, text, template=template)
+        if not self.template_id:
+            return text, None
+        template = {
+            "template_id": self.template_id,
+            "data": {
+                "first": {"value": _("您的举报有新进展")},
+                "keyword1": {"value": tip.code},
+                "keyword2": {"value": status},
+                "remark": {"value": _("请回复任意消息查看详情。")},
+            },
+        }
+        return text, template
 
     async def relay(self, tip: Tip, text: str, *, actor: str) -> bool:
         """An officer's words to the reporter, through the bot: nobody learns who that is.
@@ -312,9 +321,11 @@ class TipService:
         await self.log_event(tip, actor, "reply", None, None, text)
         if openid is None or self.outbox is None:
             return False
-        await self.outbox.text(
-            openid, _("民警回复您的举报（编号 {code}）：\n{text}").format(code=tip.code, text=text)
-        )
+        with speaking(await self._language_of(openid)):
+            notice = _("民警回复您的举报（编号 {code}）：\n{text}").format(
+                code=tip.code, text=text
+            )
+        await self.outbox.text(openid, notice)
         return True
 
     async def rate(self, tip: Tip, rating: str) -> None:
