@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.officers import cases, lists, reveal, triage
+from handlers.officers import cases, lists, menu, reveal, triage
 from handlers.officers import router as commands
 
-ROUTERS = (commands.router, lists.router, cases.router, triage.router, reveal.router)
+ROUTERS = (commands.router, lists.router, cases.router, triage.router, reveal.router, menu.router)
