@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.keys import WeakKey
 from handlers.menu import load_menu
 from handlers.officers.menu import load_officer_menu
-from handlers.officers.tag import OFFICER_TAG, officer_tag
+from handlers.officers.tag import OFFICER_TAG, officer_tag, set_officer_tag
 from handlers.scenes import community_scene
 from storage.clock import system_clock, utc
 from storage.db import Database, open_database
@@ -66,12 +66,13 @@ async def menu_push(settings: Settings, args: argparse.Namespace) -> str:
         menuid = await api.add_conditional_menu(load_officer_menu(), tag_id)
         async with database.reader() as session:
             officers = [o.openid for o in await OfficerRepo(session).active_all() if o.openid]
-        await api.tag_users(tag_id, officers)
+        tagged = await set_officer_tag(api, officers)  # best effort: the tag grants nothing
     replaced = f", replacing {', '.join(stale)}" if stale else ""
+    members = "in the tag" if tagged else "NOT tagged (WeChat refused: see the log)"
     return (
         "default menu pushed (handlers/menu.yaml)\n"
         f"officers' menu pushed for tag {OFFICER_TAG} ({tag_id}): menuid {menuid}{replaced}; "
-        f"{len(officers)} active officer(s) in the tag"
+        f"{len(officers)} active officer(s) {members}"
     )
 
 
