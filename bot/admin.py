@@ -11,6 +11,7 @@ import argparse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 
@@ -18,11 +19,14 @@ from bot.api import WeChatAPI
 from bot.config import Settings
 from bot.keys import WeakKey
 from handlers.menu import load_menu
+from handlers.officers.menu import load_officer_menu
+from handlers.officers.tag import OFFICER_TAG, officer_tag, set_officer_tag
 from handlers.scenes import community_scene
 from storage.clock import system_clock, utc
 from storage.db import Database, open_database
 from storage.inquiries import InquiryRepo
 from storage.keychecks import KeyMismatch, rotate_store
+from storage.officers import OfficerRepo
 from storage.users import CommunityRepo
 
 SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket="
@@ -50,9 +54,32 @@ async def opened(settings: Settings) -> AsyncIterator[tuple[Database, WeChatAPI]
 
 
 async def menu_push(settings: Settings, args: argparse.Namespace) -> str:
-    async with opened(settings) as (_, api):
+    """The default menu, then the officers' menu for the 民警 tag in place of the one pushed
+    before; active officers are (re)tagged, so those bound before the tag existed see it."""
+    async with opened(settings) as (database, api):
         await api.create_menu(load_menu())
-    return "menu pushed"
+        tag_id = await officer_tag(api)
+        pushed = (await api.get_menu()).get("conditionalmenu", [])
+        stale = [str(m["menuid"]) for m in pushed if _rule_tag(m.get("matchrule")) == tag_id]
+        for menuid in stale:
+            await api.delete_conditional_menu(menuid)
+        menuid = await api.add_conditional_menu(load_officer_menu(), tag_id)
+        async with database.reader() as session:
+            officers = [o.openid for o in await OfficerRepo(session).active_all() if o.openid]
+        tagged = await set_officer_tag(api, officers)  # best effort: the tag grants nothing
+    replaced = f", replacing {', '.join(stale)}" if stale else ""
+    members = "in the tag" if tagged else "NOT tagged (WeChat refused: see the log)"
+    return (
+        "default menu pushed (handlers/menu.yaml)\n"
+        f"officers' menu pushed for tag {OFFICER_TAG} ({tag_id}): menuid {menuid}{replaced}; "
+        f"{len(officers)} active officer(s) {members}"
+    )
+
+
+def _rule_tag(rule: Any) -> int | None:
+    """A conditional menu's tag: menu/get names it group_id (its older name), or tag_id."""
+    tag = rule.get("tag_id", rule.get("group_id")) if isinstance(rule, dict) else None
+    return int(str(tag)) if str(tag).isdigit() else None
 
 
 async def community_add(settings: Settings, args: argparse.Namespace) -> str:

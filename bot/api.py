@@ -360,3 +360,21 @@ class WeChatAPI:
             url=str(payload.get("url", "")),
             expire_seconds=int(expire) if expire is not None else None,
         )
+
+    # -- conditional menus: one a user tag sees instead of the default ------------------
+
+    async def add_conditional_menu(self, menu: dict[str, Any], tag_id: int) -> str:
+        """Needs the default menu first (errcode 65303); returns the new menu's menuid."""
+        body = {**menu, "matchrule": {"tag_id": str(tag_id)}}
+        payload = await self.call("POST", "/cgi-bin/menu/addconditional", body=body)
+        return str(payload["menuid"])
+
+    async def delete_conditional_menu(self, menuid: str) -> None:
+        await self.call("POST", "/cgi-bin/menu/delconditional", body={"menuid": menuid})
+
+    async def try_match_menu(self, openid: str) -> dict[str, Any]:
+        """The menu ``openid`` sees: ``{"button": [...]}``."""
+        menu: dict[str, Any] = await self.call(
+            "POST", "/cgi-bin/menu/trymatch", body={"user_id": openid}
+        )
+        return menu

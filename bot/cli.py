@@ -85,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     menu = commands.add_parser("menu", help="the account's custom menu")
     menu_commands = menu.add_subparsers(dest="menu_command", required=True)
-    push = menu_commands.add_parser("push", help="push handlers/menu.yaml to WeChat")
+    push = menu_commands.add_parser(
+        "push", help="push handlers/menu.yaml, and the officers' menu for the 民警 tag"
+    )
     push.set_defaults(run=_admin, admin=admin.menu_push)
 
     community = commands.add_parser("community", help="communities (社区/村)")

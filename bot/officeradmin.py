@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from bot.admin import SHOW_QR, opened
 from bot.config import Settings
 from bot.errors import WeChatAPIError
+from handlers.officers.tag import OFFICER_TAG, set_officer_tag
 from handlers.scenes import enrolment_scene
 from storage.audit import AuditRepo
 from storage.clock import system_clock, utc
@@ -67,19 +68,24 @@ async def officer_list(settings: Settings, args: argparse.Namespace) -> str:
 
 
 async def officer_revoke(settings: Settings, args: argparse.Namespace) -> str:
-    async with opened(settings) as (database, _), database.sessionmaker.begin() as session:
-        officer = await OfficerRepo(session).revoke(args.id, utc(system_clock))
-        if officer is not None:
-            AuditRepo(session).record(
-                officer_id=officer.id,
-                action="revoke",
-                subject=None,
-                now=utc(system_clock),
-                detail="pingan officer revoke",
-            )
-    if officer is None:
-        return f"no active officer {args.id}"
-    return f"officer {officer.id} ({officer.name}) revoked: every power is gone from now on"
+    async with opened(settings) as (database, api):
+        async with database.sessionmaker.begin() as session:
+            officer = await OfficerRepo(session).revoke(args.id, utc(system_clock))
+            if officer is not None:
+                AuditRepo(session).record(
+                    officer_id=officer.id,
+                    action="revoke",
+                    subject=None,
+                    now=utc(system_clock),
+                    detail="pingan officer revoke",
+                )
+        if officer is None:
+            return f"no active officer {args.id}"
+        done = f"officer {officer.id} ({officer.name}) revoked: every power is gone from now on"
+        # After the commit, and best effort: the tag only picks the menu, it grants nothing.
+        if officer.openid and not await set_officer_tag(api, [officer.openid], untag=True):
+            done += f"\n(could not take them out of the {OFFICER_TAG} tag: see the log)"
+    return done
 
 
 async def audit_show(settings: Settings, args: argparse.Namespace) -> str:

@@ -32,6 +32,25 @@ class Joining(StatesGroup):
     choose = State(lambda d: str(d.get("_list", "")))
 
 
+async def named_tag(api: WeChatAPI, name: str) -> int:
+    """The id of the account's tag called ``name``, made on first use."""
+
+    async def find() -> int | None:
+        return next((int(t["id"]) for t in await api.get_tags() if t["name"] == name), None)
+
+    found = await find()
+    if found is not None:
+        return found
+    try:
+        return await api.create_tag(name)
+    except WeChatAPIError as exc:
+        # 45157 is also "name taken": another process made the tag meanwhile.
+        found = await find() if exc.errcode == 45157 else None
+        if found is None:
+            raise
+        return found
+
+
 async def ensure_tag(
     api: WeChatAPI, sessionmaker: async_sessionmaker[AsyncSession], community_id: int
 ) -> int | None:
@@ -43,12 +62,7 @@ async def ensure_tag(
         if community.tag_id is not None:
             return community.tag_id
         name = community.name
-    try:
-        tag_id = await api.create_tag(name)
-    except WeChatAPIError as exc:
-        if exc.errcode != 45157:  # name taken: a tag made earlier, find it
-            raise
-        tag_id = next(int(t["id"]) for t in await api.get_tags() if t["name"] == name)
+    tag_id = await named_tag(api, name)
     async with sessionmaker.begin() as session:
         community = await CommunityRepo(session).by_id(community_id)
         if community is not None:

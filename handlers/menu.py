@@ -18,7 +18,8 @@ def load_menu(path: Path = MENU_FILE) -> dict[str, Any]:
 def click_keys(menu: dict[str, Any]) -> list[str]:
     keys = []
     for button in menu["button"]:
-        for item in button.get("sub_button", [button]):
+        # `or`: menu/get and trymatch give a leaf an empty sub_button list.
+        for item in button.get("sub_button") or [button]:
             if item.get("type") == "click":
                 keys.append(str(item["key"]))
     return keys

@@ -10,6 +10,7 @@ from bot.api import WeChatAPI
 from bot.i18n import _
 from bot.keys import Keys
 from handlers.community import AfterCommit, join
+from handlers.officers.tag import tag_later
 from storage.audit import AuditRepo
 from storage.models import User
 from storage.officers import OfficerRepo
@@ -49,13 +50,26 @@ async def apply_scene(
         return join(user, community, api=api, sessionmaker=sessionmaker, after_commit=after_commit)
     if scene.startswith(ENROLMENT):
         return await redeem(
-            scene.removeprefix(ENROLMENT), user=user, session=session, now=now, keys=keys
+            scene.removeprefix(ENROLMENT),
+            user=user,
+            session=session,
+            now=now,
+            keys=keys,
+            api=api,
+            after_commit=after_commit,
         )
     return None
 
 
 async def redeem(
-    text: str, *, user: User, session: AsyncSession, now: datetime, keys: Keys
+    text: str,
+    *,
+    user: User,
+    session: AsyncSession,
+    now: datetime,
+    keys: Keys,
+    api: WeChatAPI,
+    after_commit: AfterCommit,
 ) -> str:
     """Use an enrolment code, scanned (``e:CODE``) or typed (``绑定 CODE``)."""
     code = await EnrolmentRepo(session).redeem(
@@ -68,6 +82,7 @@ async def redeem(
         if officer is None:  # revoked between issue and use
             return _("登记码无效、已过期或已被使用，请向民警重新领取。")
         user.role = "officer"
+        tag_later(after_commit, api=api, openid=user.openid)  # the officers' menu
         AuditRepo(session).record(officer_id=officer.id, action="bind", subject=None, now=now)
         rank = _(RANK_NAMES.get(officer.rank, officer.rank))
         return _("绑定成功：{name}（{rank}）。回复「民警帮助」查看可用功能。").format(

@@ -66,6 +66,12 @@ ERRMSG: dict[int, str] = {
     47001: "data format error",
     47003: "argument invalid!",
     48001: "api unauthorized",
+    # 65301, 65302 and 65320: the meanings are documented; these English texts are ours.
+    65301: "this menuid does not exist",
+    65302: "no such user",
+    65303: "there is no selfmenu, please create selfmenu first",
+    65304: "match rule empty",
+    65320: "matchrule contains private information",
     93000: "invalid webhook url",
 }
 

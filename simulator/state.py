@@ -52,7 +52,7 @@ class FakeWeChat:
         self.users = Users(clock)
         self.media = MediaStore(clock)
         self.tags = Tags(self.users)
-        self.menu = Menu()
+        self.menu = Menu(tag_ids=self.tags.ids, users=self.users)
         self.qrcodes = QRCodes(clock)
         self.custom = CustomService(self.users, self.media, self.records)
         self.templates = Templates(self.users, self.records)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.officers import cases, lists, reveal, stats, triage
+from handlers.officers import cases, lists, menu, reveal, stats, triage
 from handlers.officers import router as commands
 
 ROUTERS = (
@@ -12,4 +12,5 @@ ROUTERS = (
     triage.router,
     reveal.router,
     stats.router,
+    menu.router,
 )

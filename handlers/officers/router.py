@@ -7,11 +7,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.api import WeChatAPI
 from bot.filters import Keyword, Regex
 from bot.i18n import _, speaking
 from bot.keys import Keys
 from bot.push import Outbox
 from bot.router import Router
+from handlers.community import AfterCommit
 from handlers.inquiries.matcher import normalise
 from handlers.officers.access import OfficerOnly, audit, refuse
 from handlers.scenes import RANK_NAMES, redeem
@@ -39,9 +41,23 @@ def _short(text: str, limit: int = 40) -> str:
 
 @router.message(Regex(r"^绑定\s*(?P<code>[A-Za-z0-9-]{4,32})$"))
 async def bind(
-    match: re.Match[str], user: User, session: AsyncSession, now: datetime, keys: Keys
+    match: re.Match[str],
+    user: User,
+    session: AsyncSession,
+    now: datetime,
+    keys: Keys,
+    api: WeChatAPI,
+    after_commit: AfterCommit,
 ) -> str:
-    return await redeem(match["code"], user=user, session=session, now=now, keys=keys)
+    return await redeem(
+        match["code"],
+        user=user,
+        session=session,
+        now=now,
+        keys=keys,
+        api=api,
+        after_commit=after_commit,
+    )
 
 
 @router.message(Keyword("民警帮助"), OfficerOnly())
