@@ -33,7 +33,7 @@ def commands(code: str, other: str, handoff: int) -> list[str]:
         "民警帮助",
         "新线索",
         "红色线索",
-        "我的线索",
+        "我的线索 2",
         "新线索 2",
         "社区线索 新华",
         f"查看 {code}",
@@ -105,3 +105,5 @@ async def test_outsiders_are_refused_every_officer_command(
     refusals = [r for r in caplog.records if "refused" in r.getMessage()]
     assert len(refusals) == 2 * len(tried)
     assert await _snapshot(bot) == before
+    # 我的线索 is also a resident's word for their own tips.
+    assert tip.code in await say(bot, "o-reporter-a", "我的线索")

@@ -118,4 +118,5 @@ async def pick(
     return await show_tip(tip, tips, officer, dialog, settings)
 
 
-router.message(Regex(LIST))(refuse)
+# A resident's 我的线索 is their own tips (handlers.tips.followup): only the rest is refused.
+router.message(Regex(LIST), lambda message, data: message.text.strip() != "我的线索")(refuse)
