@@ -15,11 +15,19 @@ Prompt = str | Callable[[dict[str, Any]], str]
 
 
 class State:
-    def __init__(self, prompt: Prompt | None = None, *, media: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        prompt: Prompt | None = None,
+        *,
+        media: tuple[str, ...] = (),
+        takes_text: bool = False,
+    ) -> None:
         self.prompt = prompt
         #: Message types whose media this step uses ("image", "voice"): only these are
         #: downloaded (see ``bot.media``).
         self.media = media
+        #: The step's answer is any text (a question, a description): nothing else reads it.
+        self.takes_text = takes_text
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:

@@ -41,6 +41,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     """
     from handlers import common, community, language
     from handlers.inquiries import router as inquiries
+    from handlers.intents import router as intents
     from handlers.officers import access, alerts, feature
     from handlers.tips import emergency, followup, report, service
 
@@ -69,6 +70,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
         followup.router,
         community.router,
         language.router,
-        inquiries.router,  # free text nobody else took is a question for the knowledge base
+        intents.router,  # free text nobody else took: a report, a fraud victim, a greeting…
+        inquiries.router,  # …or else a question for the knowledge base
     )
     return dispatcher

@@ -11,7 +11,8 @@ from bot.filters import Event, Keyword, MenuKey
 from bot.i18n import _
 from bot.keys import Keys
 from bot.message import Message
-from bot.router import Router
+from bot.router import Data, Router
+from handlers.intents.reader import load_intents
 from handlers.scenes import apply_scene
 from handlers.tips.index import ReporterIndex
 from storage.inquiries import InquiryRepo
@@ -39,16 +40,21 @@ def help_text() -> str:
     )
 
 
-@universal.message(Keyword("取消", "cancel"))
+def wants_to_stop(message: Message, data: Data) -> bool:
+    """取消, and the words people use for it: 算了, 不报了, 不要了, 退出…"""
+    return bool(message.text) and load_intents().read(message.text).kind == "cancel"
+
+
+@universal.message(wants_to_stop)
 async def cancel(dialog: DialogContext, **data: Any) -> str:
     if dialog.state is None:
-        return _("当前没有进行中的操作。") + "\n\n" + help_text()
+        return _("当前没有进行中的操作。")
     await StatesGroup.abandon(dialog.state, data)
     dialog.clear()
     return _("已取消，填写的内容没有保存。")
 
 
-@universal.message(Keyword("返回", "back"))
+@universal.message(Keyword("返回", "上一步", "back"))
 async def back(dialog: DialogContext, **data: Any) -> str:
     if dialog.state is None:
         return _("当前没有可返回的步骤。") + "\n\n" + help_text()

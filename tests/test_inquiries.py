@@ -137,5 +137,5 @@ async def _reminders(bot: Bot) -> list[Reminder]:
 
 
 async def test_greeting_is_not_an_unanswered_question(bot: Bot) -> None:
-    assert "平安助手可以" in await say(bot, "o-hi", "你好")
+    assert "要举报，直接说发生了什么" in await say(bot, "o-hi", "你好")
     assert await count(bot, UnansweredQuestion) == 0

@@ -40,8 +40,10 @@ def _node_prompt(data: dict[str, Any]) -> str:
 class Inquiry(StatesGroup):
     choose = State(_choices_prompt)
     checklist = State(_node_prompt)
-    visit_day = State(lambda d: _("您打算哪天去办？回复如：明天、周六、12月3日。"))
-    handoff = State(lambda d: _("请输入您要咨询的问题，我们转给值班民警解答。"))
+    visit_day = State(
+        lambda d: _("您打算哪天去办？回复如：明天、周六、12月3日。"), takes_text=True
+    )
+    handoff = State(lambda d: _("请输入您要咨询的问题，我们转给值班民警解答。"), takes_text=True)
 
 
 def _node_text(node: Node) -> str:

@@ -15,6 +15,7 @@ from bot.filters import MenuKey
 from bot.message import Message
 from bot.router import Result, Router, SkipHandler, Unhandled
 from handlers.menu import load_menu
+from handlers.officers.access import refuse
 
 router = Router("officer-menu")
 
@@ -50,4 +51,6 @@ async def click(message: Message, **data: Any) -> Result:
         result = await officers.propagate(typed, data)
         if not isinstance(result, Unhandled):
             return result
+    if data.get("officer") is None:  # e.g. 我的线索, which is a resident's word too
+        return await refuse(message)
     raise SkipHandler

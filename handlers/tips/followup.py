@@ -34,6 +34,7 @@ class Supplement(StatesGroup):
             code=d["code"]
         ),
         media=("image",),
+        takes_text=True,
     )
 
 
@@ -47,7 +48,7 @@ def _category_name(rules: TipRules, key: str) -> str:
 
 
 @router.message(MenuKey("MY_TIPS"))
-@router.message(Keyword("我的举报", "我的线索"))
+@router.message(Keyword("我的举报", "我的线索", "my reports"))
 async def my_tips(message: Message, tips: TipService) -> str:
     mine = await tips.repo.among(tips.mine.ids())
     if not mine:

@@ -114,10 +114,25 @@ def _ask(dialog: DialogContext, state: State) -> str:
 
 
 @router.message(MenuKey("TIP_REPORT"))
-@router.message(Keyword("举报", "报案", "线索", "我要举报"))
+@router.message(Keyword("举报", "报案", "线索", "我要举报", "report"))
 async def start(
     message: Message, dialog: DialogContext, session: AsyncSession, tips: TipService
 ) -> str:
+    return await begin(message, dialog, session, tips)
+
+
+async def begin(
+    message: Message,
+    dialog: DialogContext,
+    session: AsyncSession,
+    tips: TipService,
+    *,
+    category: str | None = None,
+    description: str | None = None,
+    lead: str | None = None,
+) -> str:
+    """Start a report; what the first message already said (its category, what happened)
+    is kept, and the next question is the first one still open."""
     if InGroup(Report)(message, {"dialog": dialog}):
         prompt = dialog.current.prompt_text(dialog.data) if dialog.current else None
         return _("您正在填写举报。") + "\n" + (prompt or "")
@@ -127,7 +142,18 @@ async def start(
         ).format(n=tips.rules.tips_per_day)
     await StatesGroup.abandon(dialog.state, {"session": session, "message": message})
     dialog.clear()
-    return _("感谢您协助公安机关！紧急情况请直接拨打 110。") + "\n" + _ask(dialog, Report.category)
+    lead = lead or _("感谢您协助公安机关！紧急情况请直接拨打 110。")
+    chosen = tips.rules.category(category) if category else None
+    if chosen is None:
+        return lead + "\n" + _ask(dialog, Report.category)
+    dialog.set_state(Report.category)  # so that 返回 steps back through what was skipped
+    dialog.update(category=chosen.key)
+    if not description:
+        return lead + "\n" + _ask(dialog, Report.description)
+    dialog.set_state(Report.description)
+    dialog.update(description=description[: tips.rules.description_max_chars])
+    noted = _("已记下（{name}）：{text}").format(name=_(chosen.name), text=_short(description, 40))
+    return "\n".join([lead, noted, _after_description(dialog, tips.rules)])
 
 
 @router.message(StateIs(Report.category), MsgType("text"))
