@@ -143,3 +143,18 @@ async def test_back_with_上一步_and_greetings(bot: Bot) -> None:
     await say(bot, me, "取消")
     assert "要举报，直接说发生了什么" in await say(bot, me, "你好")
     assert await say(bot, me, "谢谢") == "不客气！有事随时找我们。"
+
+
+async def test_the_place_step_takes_places_only(bot: Bot) -> None:
+    me = "o-where"
+    await say(bot, me, "我要举报，电动车被偷了")
+    for nonsense in ("asdf", "。。。", "哈哈哈"):
+        assert "没看出这是哪里" in await say(bot, me, nonsense), nonsense
+    assert "照片" in await say(bot, me, "不知道啊")
+    await say(bot, me, "返回")
+    assert "照片" in await say(bot, me, "村东头小卖部门口")
+    for step in ("完成", "1"):
+        await say(bot, me, step)
+    await say(bot, me, "1")
+    [tip] = await tips(bot)
+    assert tip.address == "村东头小卖部门口"

@@ -73,6 +73,8 @@ class IntentRules:
     false_friends: re.Pattern[str]
     service: re.Pattern[str]
     categories: dict[str, re.Pattern[str]]  # in the order they are tried
+    place_words: re.Pattern[str]
+    place_unknown: re.Pattern[str]
 
     @classmethod
     def from_data(cls, raw: dict[str, Any]) -> IntentRules:
@@ -97,6 +99,8 @@ class IntentRules:
             false_friends=words_pattern(report["false_friends"]),
             service=words_pattern(report["service"]),
             categories={key: words_pattern(words) for key, words in report["categories"].items()},
+            place_words=words_pattern(raw["place"]["words"]),
+            place_unknown=words_pattern(raw["place"]["unknown"]),
         )
 
     def normalise(self, text: str) -> str:
@@ -126,6 +130,15 @@ class IntentRules:
         if self._defrauded(self.fraud_false_friends.sub(CUT, plain)):
             return Intent("fraud", "fraud", described=True)
         return self._report(plain)
+
+    def place(self, text: str) -> Literal["place", "unknown", "unclear"]:
+        """Whether the answer to "where did it happen" is a place, "I don't know", or neither."""
+        plain = self.normalise(text)
+        if self.place_unknown.search(plain) and len(plain) <= SHORT:
+            return "unknown"
+        if re.search(r"\d", plain) or self.place_words.search(plain):
+            return "place"
+        return "unclear"
 
     def _defrauded(self, plain: str) -> bool:
         if self.fraud_victim.search(plain):

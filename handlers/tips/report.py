@@ -18,6 +18,7 @@ from bot.filters import InGroup, Keyword, MenuKey, MsgType, StateIs
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
+from handlers.intents.reader import load_intents
 from handlers.tips.media import NotAudio, clean_voice
 from handlers.tips.rules import TipRules, load_rules
 from handlers.tips.service import Draft, TipService, discard_drafts
@@ -29,7 +30,6 @@ router = Router("tips-report")
 
 CHANNELS = {"1": "银行转账", "2": "支付宝", "3": "微信", "4": "其他"}
 DONE_WORDS = ("完成", "好了", "没有", "跳过", "无")
-SKIP_WORDS = ("跳过", "不知道", "无")
 
 
 def _category_prompt(data: dict[str, Any]) -> str:
@@ -253,8 +253,16 @@ async def place_pin(message: Message, dialog: DialogContext) -> str:
 async def place_text(message: Message, dialog: DialogContext) -> str:
     if not message.text:
         raise SkipHandler
-    if message.text not in SKIP_WORDS:
+    reading = load_intents().place(message.text)
+    if reading == "unclear":  # "asdf" is not stored as where it happened
+        return _(
+            "没看出这是哪里。请发送位置，或输入地址（如：新华路12号、村东头小卖部）；"
+            "不清楚请回复「跳过」。"
+        )
+    if reading == "place":
         dialog.update(address=message.text[: limits.ADDRESS])
+    else:  # not known after all: nothing given before stays
+        dialog.update(address=None, lat=None, lng=None)
     return _ask(dialog, Report.photos)
 
 
