@@ -25,18 +25,13 @@ lifecycle = Router("lifecycle")
 
 
 def help_text() -> str:
+    """Five lines: what a resident can do, and the words that always work."""
     return _(
         "平安助手可以：\n"
-        "· 举报 —— 提交违法犯罪线索（可匿名）\n"
-        "· 我的举报 —— 查看举报进展\n"
-        "· 查询 编号 / 补充 编号 —— 查询或补充某条举报\n"
-        "· 直接输入要办的事 —— 如：身份证到期怎么换\n"
-        "· 我的社区、语言 —— 加入社区、切换语言\n"
-        "任何时候回复：\n"
-        "· 取消 —— 结束当前操作\n"
-        "· 返回 —— 回到上一步\n"
-        "· 帮助 —— 查看本说明\n"
-        "紧急情况请直接拨打 110。"
+        "· 举报线索（可匿名）：回复「举报」，或直接说发生了什么\n"
+        "· 办事咨询：直接问，如「身份证到期怎么换」\n"
+        "· 「我的举报」查进度；「我的社区」「语言」\n"
+        "随时可回复「取消」「返回」「帮助」。紧急情况请拨打 110。"
     )
 
 
@@ -57,7 +52,7 @@ async def cancel(dialog: DialogContext, **data: Any) -> str:
 @universal.message(Keyword("返回", "上一步", "back"))
 async def back(dialog: DialogContext, **data: Any) -> str:
     if dialog.state is None:
-        return _("当前没有可返回的步骤。") + "\n\n" + help_text()
+        return _("当前没有可返回的步骤。")
     leaving = dialog.state
     previous = dialog.back()
     if previous is None:
@@ -72,7 +67,13 @@ async def help_(dialog: DialogContext) -> str:
     current = dialog.current
     prompt = current.prompt_text(dialog.data) if current else None
     if prompt:
-        return _("您正在进行的步骤：") + "\n" + prompt + "\n\n" + help_text()
+        return (
+            _("您正在进行的步骤：")
+            + "\n"
+            + prompt
+            + "\n"
+            + _("回复「取消」结束，「返回」回到上一步。")
+        )
     return help_text()
 
 
@@ -132,4 +133,4 @@ async def fallback(message: Message, dialog: DialogContext) -> str | None:
         return _("没有看懂您的回复。") + "\n" + prompt
     if message.is_event:
         return None  # platform notices and unknown events get no reply
-    return _("抱歉，暂时无法理解您的意思。") + "\n\n" + help_text()
+    return _("抱歉，没看懂。回复「帮助」看看我能做什么，或回复「人工」转民警。")

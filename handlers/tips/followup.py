@@ -30,7 +30,7 @@ NOT_FOUND = "没有找到编号为 {code} 的举报，请核对编号。"
 
 class Supplement(StatesGroup):
     collect = State(
-        lambda d: _("请发送要补充的文字或照片（编号 {code}），发完回复 完成。").format(
+        lambda d: _("请发送要补充的文字或照片（编号 {code}），发完回复「完成」。").format(
             code=d["code"]
         ),
         media=("image",),
@@ -52,7 +52,7 @@ def _category_name(rules: TipRules, key: str) -> str:
 async def my_tips(message: Message, tips: TipService) -> str:
     mine = await tips.repo.among(tips.mine.ids())
     if not mine:
-        return _("您还没有举报记录。回复 举报 可以提交线索。")
+        return _("您还没有举报记录。回复「举报」可以提交线索。")
     lines = [_("您最近的举报：")]
     for tip in mine:
         lines.append(
@@ -129,7 +129,7 @@ async def supplement_photo(
     if isinstance(stored, str):
         return stored
     dialog.update(media_ids=[*media_ids, stored.id])
-    return _("已收到第 {n} 张照片。继续发送，或回复 完成。").format(n=len(media_ids) + 1)
+    return _("已收到第 {n} 张照片。继续发送，或回复「完成」。").format(n=len(media_ids) + 1)
 
 
 @router.message(StateIs(Supplement.collect), Keyword("完成", "好了"))
@@ -154,7 +154,7 @@ async def supplement_text(message: Message, dialog: DialogContext) -> str:
     if not message.text:
         raise SkipHandler
     dialog.update(texts=[*dialog.data.get("texts", []), message.text[:1000]])
-    return _("已记下。继续发送，或回复 完成。")
+    return _("已记下。继续发送，或回复「完成」。")
 
 
 @router.message(StateIs(None), Keyword(*RATINGS, *RATINGS.values()))

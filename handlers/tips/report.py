@@ -72,7 +72,7 @@ def _summary(data: dict[str, Any]) -> str:
                 name=data.get("name", ""), phone=phone[:3] + "****" + phone[-4:]
             )
         )
-    lines.append(_("回复 1 提交，回复 返回 修改，回复 取消 放弃。"))
+    lines.append(_("回复 1 提交，「返回」修改，「取消」放弃。"))
     return "\n".join(lines)
 
 
@@ -91,11 +91,11 @@ class Report(StatesGroup):
         lambda d: _("通过什么方式转的？回复：1 银行转账，2 支付宝，3 微信，4 其他。")
     )
     location = State(
-        lambda d: _("事发地点在哪里？请发送位置，或直接输入地址；不清楚请回复 跳过。")
+        lambda d: _("事发地点在哪里？请发送位置，或直接输入地址；不清楚请回复「跳过」。")
     )
     photos = State(
         lambda d: _(
-            "如有现场照片或截图，请直接发送（最多 {n} 张）；发完或没有请回复 完成。"
+            "如有现场照片或截图，请直接发送（最多 {n} 张）；发完或没有请回复「完成」。"
         ).format(n=load_rules().photos_per_tip),
         media=("image",),
     )
@@ -281,7 +281,7 @@ async def photo(
     if isinstance(stored, str):
         return stored
     dialog.update(photo_ids=[*photo_ids, stored.id])
-    return _("已收到第 {n} 张照片。继续发送，或回复 完成。").format(n=len(photo_ids) + 1)
+    return _("已收到第 {n} 张照片。继续发送，或回复「完成」。").format(n=len(photo_ids) + 1)
 
 
 @router.message(StateIs(Report.photos), Keyword(*DONE_WORDS))

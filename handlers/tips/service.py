@@ -247,7 +247,7 @@ class TipService:
     ) -> TipMedia | str:
         """Strip and keep a photo; a string says why not (limit, lost download, not an image)."""
         if taken >= self.rules.photos_per_tip:
-            return _("最多只能发 {n} 张照片，请回复 完成 继续。").format(
+            return _("最多只能发 {n} 张照片，请回复「完成」继续。").format(
                 n=self.rules.photos_per_tip
             )
         if problem == "too_large":
