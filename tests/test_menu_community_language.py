@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from bot.admin import community_qr, menu_push
+from bot.i18n import translations
 from bot.typedefs import sessionmaker_key, settings_key
-from handlers.menu import click_keys, load_menu
+from handlers.menu import MENU_FILE, click_keys, load_menu
+from handlers.officers.menu import OFFICER_MENU_FILE
 from simulator import FakeClock, FakeWeChat
 from storage.models import Community, User
 from storage.users import CommunityRepo
@@ -124,3 +127,19 @@ async def test_language_switch_round_trip(bot: Bot) -> None:
     back = (await bot.sender.text(me, "1")).reply.content
     assert back == "已切换为中文。"
     assert (await _user(bot, me)).language == "zh_CN"
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en", "mn"])
+@pytest.mark.parametrize(
+    "menu_file", [MENU_FILE, OFFICER_MENU_FILE], ids=["residents", "officers"]
+)
+def test_every_menu_label_fits_in_every_language(language: str, menu_file: Path) -> None:
+    """WeChat refuses a menu whose top buttons pass 16 bytes or sub-buttons 60 (UTF-8: a
+    Chinese or Mongolian letter is 3), so a translation too long falls back to Chinese."""
+    catalog = translations(language)
+    for button in load_menu(menu_file)["button"]:
+        name = catalog.gettext(button["name"])
+        assert len(name.encode()) <= 16, (language, button["name"], name)
+        for sub in button.get("sub_button", []):
+            label = catalog.gettext(sub["name"])
+            assert len(label.encode()) <= 60, (language, sub["name"], label)

@@ -33,10 +33,10 @@ DONE_WORDS = ("完成", "好了", "没有", "跳过", "无")
 
 
 def _category_prompt(data: dict[str, Any]) -> str:
-    rules = load_rules()
-    lines = [_("请选择线索类别，回复数字：")]
-    lines += [f"{i}. {_(c.name)}" for i, c in enumerate(rules.categories, start=1)]
-    return "\n".join(lines)
+    """Two categories a line: the list fits a phone screen with the words around it."""
+    names = [f"{i}. {_(c.name)}" for i, c in enumerate(load_rules().categories, start=1)]
+    rows = ["　".join(names[i : i + 2]) for i in range(0, len(names), 2)]
+    return "\n".join([_("请选择线索类别，回复数字："), *rows])
 
 
 def _short(text: str | None, limit: int = 120) -> str:
