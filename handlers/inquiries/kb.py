@@ -138,9 +138,20 @@ def _redirect(raw: dict[str, Any]) -> Redirect:
 
 
 @dataclass(frozen=True)
+class Facet:
+    """An intent that cuts across topics (国庆 → hours, 网上 → online services): when one of
+    its words is in a question, its entries gain a little over the entries of the topic."""
+
+    id: str
+    words: tuple[str, ...]
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     entries: tuple[Entry, ...]
     redirects: tuple[Redirect, ...] = ()
+    facets: tuple[Facet, ...] = ()
 
     def get(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
@@ -152,10 +163,15 @@ def load_kb(path: Path = KB_DIR) -> KnowledgeBase:
     files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
     entries: list[Entry] = []
     redirects: list[Redirect] = []
+    facets: list[Facet] = []
     for file in files:
         raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         entries += [_entry(e) for e in raw.get("entries") or ()]
         redirects += [_redirect(r) for r in raw.get("redirects") or ()]
+        facets += [
+            Facet(str(f["id"]), tuple(map(str, f["words"])), tuple(map(str, f["entries"])))
+            for f in raw.get("facets") or ()
+        ]
     ids = [e.id for e in entries] + [r.id for r in redirects]
     if len(ids) != len(set(ids)):
         msg = f"{path}: duplicate ids {sorted({i for i in ids if ids.count(i) > 1})}"
@@ -166,4 +182,8 @@ def load_kb(path: Path = KB_DIR) -> KnowledgeBase:
     if any(not r.words for r in redirects):
         msg = f"{path}: every redirect needs words"
         raise ValueError(msg)
-    return KnowledgeBase(tuple(entries), tuple(redirects))
+    unknown = {i for f in facets for i in f.entries} - {e.id for e in entries}
+    if unknown:
+        msg = f"{path}: facets name unknown entries {sorted(unknown)}"
+        raise ValueError(msg)
+    return KnowledgeBase(tuple(entries), tuple(redirects), tuple(facets))

@@ -124,6 +124,9 @@ def _toneless(reading: str) -> str:
     return unicodedata.normalize("NFKD", reading).encode("ascii", "ignore").decode()
 
 
+#: Characters residents type on purpose in every question (能办 is not a typo of 能班).
+FUNCTION_CHARS = frozenset("办的了吗呢是在有要去能会可以怎么什么哪里个还就都也给到把被让得先这那们多少请我你他她和不没上下")
+
 #: A query word this common is a real word, not a typo; left alone.
 COMMON_WORD = 100
 
@@ -148,7 +151,13 @@ class Speller:
         found: set[str] = set()
         for sound in itertools.product(*(_readings(c) for c in run)):
             found |= self._by_sound.get(sound, set())
-        found = {w for w in found if w != run and set(w) & set(run)}
+        found = {
+            w
+            for w in found
+            if w != run
+            and set(w) & set(run)
+            and not any(a != b and a in FUNCTION_CHARS for a, b in zip(run, w, strict=True))
+        }
         return found.pop() if len(found) == 1 else None
 
     def correct(self, text: str) -> str:
