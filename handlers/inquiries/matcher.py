@@ -54,7 +54,10 @@ WEIGHTS = (0.3, 0.2, 0.2, 0.3)
 #: A question naming these is for the police, even if it names another agency too.
 POLICE_NAMES = ("派出所", "公安", "民警", "警察", "报警", "110")
 #: Characters too common to tell entries apart (particles, pronouns, 办).
-COMMON_CHARS = frozenset("的了吗呢啊吧么我你他她是在有和要去想能会可以怎么样如何什么哪里办个还就都也给到把被让得先这那们多少请")
+COMMON_CHARS = frozenset(
+    "的了吗呢啊吧么我你他她是在有和要去想能会可以怎么样如何什么哪里办个还就都也给到把被让"
+    "得先这那们多少请"
+)
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,7 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.targets: tuple[Entry | Redirect, ...] = (*kb.entries, *kb.redirects)
-        phrases = [
-            [p for p in map(normalise, _phrases(t)) if p] for t in self.targets
-        ]
+        phrases = [[p for p in map(normalise, _phrases(t)) if p] for t in self.targets]
         self.speller = Speller(t for ps in phrases for p in ps for t in tokens(p))
         self._phrases = [[self.speller.correct(p) for p in ps] for ps in phrases]
         self._views = [
@@ -98,7 +99,8 @@ class Matcher:
         query = self.normalise(question)
         if not query:
             return []
-        views = list(zip(self._views, (set(tokens(query)), _chars(query), _pairs(query)), strict=True))
+        terms = (set(tokens(query)), _chars(query), _pairs(query))
+        views = list(zip(self._views, terms, strict=True))
         w_words, w_chars, w_pairs, w_whole = WEIGHTS
         boosted = {
             entry_id

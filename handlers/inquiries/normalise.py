@@ -42,7 +42,7 @@ TYPOS = {
 DIALECT: tuple[tuple[str, str], ...] = (
     (r"唔见咗|唔见了|整丢了|弄丢了|搞丢了|整没了|弄没了|掉了|丢失了", "丢了"),
     (r"找不着|寻不着", "找不到"),
-    (r"咋个整|咋个办|咋整|咋办|咋弄|咋搞|咋个弄|怎么整|怎么弄|怎么搞|点算|点办|怎么个办法", "怎么办"),
+    (r"咋个整|咋个办|咋整|咋办|咋弄|咋搞|咋个弄|怎么整|怎么弄|怎么搞|点算|点办", "怎么办"),
     (r"咋个|咋样|咋", "怎么"),
     (r"搁哪儿?|在哪儿|在哪嘞|哪嘞|哪搭|在哪噶", "在哪"),
     (r"啥子|啥|么子|嘛子", "什么"),
@@ -69,9 +69,78 @@ FILLERS = re.compile(
 )
 PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
 STOPWORDS = frozenset(
-    "的 了 吗 呢 啊 吧 么 我 你 他 她 是 在 有 和 要 去 想 能 会 可以 怎么 怎样 如何 什么 哪 "
-    "哪里 办 办理 一个 需要 应该 还 就 都 也 给 到 把 被 让 个 得 先 现在 这边 那边 我们 "
-    "你们 他们 家 怎么办 多少 下 上 不 说 弄 东西 请 帮 帮忙 时候 什么时候 今天 明天 找谁 谁 做 做什么".split()
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "啊",
+        "吧",
+        "么",
+        "我",
+        "你",
+        "他",
+        "她",
+        "是",
+        "在",
+        "有",
+        "和",
+        "要",
+        "去",
+        "想",
+        "能",
+        "会",
+        "可以",
+        "怎么",
+        "怎样",
+        "如何",
+        "什么",
+        "哪",
+        "哪里",
+        "办",
+        "办理",
+        "一个",
+        "需要",
+        "应该",
+        "还",
+        "就",
+        "都",
+        "也",
+        "给",
+        "到",
+        "把",
+        "被",
+        "让",
+        "个",
+        "得",
+        "先",
+        "现在",
+        "这边",
+        "那边",
+        "我们",
+        "你们",
+        "他们",
+        "家",
+        "怎么办",
+        "多少",
+        "下",
+        "上",
+        "不",
+        "说",
+        "弄",
+        "东西",
+        "请",
+        "帮",
+        "帮忙",
+        "时候",
+        "什么时候",
+        "今天",
+        "明天",
+        "找谁",
+        "谁",
+        "做",
+        "做什么",
+    ]
 )
 
 
@@ -107,7 +176,23 @@ def tokens(text: str) -> list[str]:
 #: this much of their rarity, so 多少钱 does not pull 办身份证多少钱 to the one entry that
 #: happens to say 多少钱 in a question.
 ATTRIBUTE_WORDS = frozenset(
-    "多少钱 钱 收费 费用 要钱 材料 手续 条件 证件 多久 拿到 时间 工作日 流程 步骤".split()
+    [
+        "多少钱",
+        "钱",
+        "收费",
+        "费用",
+        "要钱",
+        "材料",
+        "手续",
+        "条件",
+        "证件",
+        "多久",
+        "拿到",
+        "时间",
+        "工作日",
+        "流程",
+        "步骤",
+    ]
 )
 ATTRIBUTE_WEIGHT = 0.3
 
@@ -125,7 +210,10 @@ def _toneless(reading: str) -> str:
 
 
 #: Characters residents type on purpose in every question (能办 is not a typo of 能班).
-FUNCTION_CHARS = frozenset("办的了吗呢是在有要去能会可以怎么什么哪里个还就都也给到把被让得先这那们多少请我你他她和不没上下")
+FUNCTION_CHARS = frozenset(
+    "办的了吗呢是在有要去能会可以怎么什么哪里个还就都也给到把被让得先这那们多少请"
+    "我你他她和不没上下"
+)
 
 #: A query word this common is a real word, not a typo; left alone.
 COMMON_WORD = 100
@@ -182,3 +270,17 @@ class Speller:
 
 def _is_han(text: str) -> bool:
     return all("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+_LETTERS = re.compile(r"[a-z]{2,}")
+
+
+def is_question(text: str) -> bool:
+    """Whether ``text`` could be a question: at least two different letters of a script
+    people write words in (Han, Mongolian, Tibetan…), or two Latin words; not "asdfgh",
+    "。。。", a lone emoji or "啊啊啊"."""
+    plain = PUNCTUATION.sub("", unicodedata.normalize("NFKC", text).lower())
+    letters = {c for c in plain if c.isalpha() and not c.isascii()}
+    if len(letters) >= 2:
+        return True
+    return len(_LETTERS.findall(unicodedata.normalize("NFKC", text).lower())) >= 2
