@@ -72,9 +72,28 @@ async def test_no_match_is_logged_and_handed_off(bot: Bot) -> None:
     assert gaps[0].example == question and gaps[0].asked == 2
     assert (handoff.openid, handoff.question) == (me, question)
     # 人工 with no question pending asks for it first.
-    assert "请输入您要咨询的问题" in await say(bot, "o-fresh", "人工")
+    assert "请问您要咨询什么" in await say(bot, "o-fresh", "人工")
     assert "已转给民警" in await say(bot, "o-fresh", "我家狗丢了能帮忙找吗")
     assert await count(bot, Handoff) == 2
+
+
+@pytest.mark.parametrize("nonsense", ["asdfgh", "。。。", "😀", "啊啊啊"])
+async def test_nonsense_before_handoff_is_not_forwarded(bot: Bot, nonsense: str) -> None:
+    me = "o-nonsense"
+    assert "没看懂" in await say(bot, me, nonsense)
+    assert "请问您要咨询什么" in await say(bot, me, "人工")
+    assert "没看懂" in await say(bot, me, nonsense)  # still not a question
+    assert "已转给民警" in await say(bot, me, "村里的路灯坏了能找谁修")
+    async with bot.app[sessionmaker_key]() as session:
+        [handoff] = (await session.execute(select(Handoff))).scalars().all()
+    assert handoff.question == "村里的路灯坏了能找谁修"
+    assert await count(bot, UnansweredQuestion) == 0
+
+
+async def test_handoff_menu_key_asks_what_is_needed(bot: Bot) -> None:
+    result = await bot.sender.click("o-menu", "HANDOFF")
+    assert result.reply is not None and "请问您要咨询什么" in str(result.reply.content)
+    assert await count(bot, Handoff) == 0
 
 
 async def test_close_call_offers_numbered_choices(bot: Bot) -> None:
@@ -100,7 +119,7 @@ async def test_checklist_dialog_and_reminder(
     entry = load_kb().get(entry_id)
     assert entry is not None and entry.dialog is not None
     answer = await say(bot, me, question)
-    assert "回复「清单」" in answer
+    assert "「清单」" in answer
     step = await say(bot, me, "清单")
     node = entry.dialog.nodes[entry.dialog.start]
     assert step.startswith(node.ask)

@@ -1,4 +1,4 @@
-"""The knowledge base (``faq.yaml``): entries staff can edit without touching code."""
+"""The knowledge base (``kb/*.yaml``): entries and redirects staff edit without touching code."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-KB_FILE = Path(__file__).resolve().parent / "faq.yaml"
+KB_DIR = Path(__file__).resolve().parent / "kb"
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Entry:
     questions: tuple[str, ...]
     synonyms: tuple[str, ...]
     answer: str
+    detail: str | None
     materials: tuple[str, ...]
     where: str | None
     when: str | None
@@ -98,7 +99,8 @@ def _entry(raw: dict[str, Any]) -> Entry:
         category=str(raw["category"]),
         questions=texts("questions"),
         synonyms=texts("synonyms"),
-        answer=str(raw["answer"]),
+        answer=str(raw["answer"]).strip(),
+        detail=optional("detail"),
         materials=texts("materials"),
         where=optional("where"),
         when=optional("when"),
@@ -111,22 +113,77 @@ def _entry(raw: dict[str, Any]) -> Entry:
 
 
 @dataclass(frozen=True)
+class Redirect:
+    """Not police business: the words that name it and where to send the resident instead."""
+
+    id: str
+    agency: str
+    names: tuple[str, ...]
+    words: tuple[str, ...]
+    answer: str
+
+    @property
+    def title(self) -> str:
+        return self.agency
+
+
+def _redirect(raw: dict[str, Any]) -> Redirect:
+    return Redirect(
+        id=str(raw["id"]),
+        agency=str(raw["agency"]),
+        names=tuple(str(n) for n in raw.get("names") or ()),
+        words=tuple(str(w) for w in raw.get("words") or ()),
+        answer=str(raw["answer"]).strip(),
+    )
+
+
+@dataclass(frozen=True)
+class Facet:
+    """An intent that cuts across topics (国庆 → hours, 网上 → online services): when one of
+    its words is in a question, its entries gain a little over the entries of the topic."""
+
+    id: str
+    words: tuple[str, ...]
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     entries: tuple[Entry, ...]
+    redirects: tuple[Redirect, ...] = ()
+    facets: tuple[Facet, ...] = ()
 
     def get(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
 
 
 @cache
-def load_kb(path: Path = KB_FILE) -> KnowledgeBase:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    entries = tuple(_entry(e) for e in raw["entries"])
-    ids = [e.id for e in entries]
+def load_kb(path: Path = KB_DIR) -> KnowledgeBase:
+    """Every ``*.yaml`` of the folder, in name order (or one file); ids unique across all."""
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    entries: list[Entry] = []
+    redirects: list[Redirect] = []
+    facets: list[Facet] = []
+    for file in files:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        entries += [_entry(e) for e in raw.get("entries") or ()]
+        redirects += [_redirect(r) for r in raw.get("redirects") or ()]
+        facets += [
+            Facet(str(f["id"]), tuple(map(str, f["words"])), tuple(map(str, f["entries"])))
+            for f in raw.get("facets") or ()
+        ]
+    ids = [e.id for e in entries] + [r.id for r in redirects]
     if len(ids) != len(set(ids)):
-        msg = f"{path}: duplicate entry ids"
+        msg = f"{path}: duplicate ids {sorted({i for i in ids if ids.count(i) > 1})}"
         raise ValueError(msg)
     if any(not e.questions for e in entries):
         msg = f"{path}: every entry needs at least one question"
         raise ValueError(msg)
-    return KnowledgeBase(entries)
+    if any(not r.words for r in redirects):
+        msg = f"{path}: every redirect needs words"
+        raise ValueError(msg)
+    unknown = {i for f in facets for i in f.entries} - {e.id for e in entries}
+    if unknown:
+        msg = f"{path}: facets name unknown entries {sorted(unknown)}"
+        raise ValueError(msg)
+    return KnowledgeBase(tuple(entries), tuple(redirects), tuple(facets))

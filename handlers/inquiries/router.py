@@ -12,11 +12,19 @@ from bot.filters import Keyword, MenuKey, MsgType, StateIs
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
-from handlers.common import help_text
-from handlers.inquiries.answers import materials_list, render_choices, render_entry
+from handlers.inquiries.answers import (
+    has_details,
+    materials_list,
+    render_choices,
+    render_details,
+    render_entry,
+    render_materials,
+    render_redirect,
+)
 from handlers.inquiries.dates import parse_visit_day
 from handlers.inquiries.kb import Entry, Node, load_kb
 from handlers.inquiries.matcher import Matcher, normalise
+from handlers.inquiries.normalise import is_question
 from storage.clock import CHINA
 from storage.inquiries import InquiryRepo
 
@@ -43,7 +51,9 @@ class Inquiry(StatesGroup):
     visit_day = State(
         lambda d: _("您打算哪天去办？回复如：明天、周六、12月3日。"), takes_text=True
     )
-    handoff = State(lambda d: _("请输入您要咨询的问题，我们转给值班民警解答。"), takes_text=True)
+    handoff = State(
+        lambda d: _("请问您要咨询什么？请写下您的问题，我们转给值班民警解答。"), takes_text=True
+    )
 
 
 def _node_text(node: Node) -> str:
@@ -65,6 +75,41 @@ async def inquiry_menu(dialog: DialogContext, matcher: Matcher) -> str:
     return _(
         "请直接输入您要办的事，例如：身份证到期怎么换、新生儿怎么上户口。\n可咨询：{topics}"
     ).format(topics="、".join(categories))
+
+
+@router.message(MenuKey("HANDOFF"))
+@router.message(Keyword("人工", "人工服务", "转人工", "找民警", "转民警"))
+async def handoff(
+    message: Message, dialog: DialogContext, session: AsyncSession, now: datetime
+) -> str:
+    """Forward the question the base could not answer; with none (or nonsense), ask for it."""
+    question = str(dialog.data.get("last_question", ""))
+    if not is_question(question):
+        dialog.clear()
+        dialog.set_state(Inquiry.handoff)
+        return Inquiry.handoff.prompt_text(dialog.data) or ""
+    dialog.clear()
+    await InquiryRepo(session).hand_off(message.openid, question, now)
+    return _handed_off()
+
+
+def _handed_off() -> str:
+    # Only what is true: the question is queued where officers read it (`待答复`); no reply
+    # time is promised until duty alerts reach them.
+    return _("您的问题已转给民警，民警答复后会在本公众号发给您，请留意消息。紧急情况请拨打 110。")
+
+
+@router.message(StateIs(Inquiry.handoff), MsgType("text", "voice"))
+async def handoff_question(
+    message: Message, dialog: DialogContext, session: AsyncSession, now: datetime
+) -> str:
+    if not message.text:
+        raise SkipHandler
+    if not is_question(message.text):
+        return _("没看懂您的问题。请用一句话说说您要办什么事、遇到了什么情况。")
+    dialog.clear()
+    await InquiryRepo(session).hand_off(message.openid, message.text, now)
+    return _handed_off()
 
 
 @router.message(StateIs(Inquiry.choose), MsgType("text"))
@@ -119,6 +164,22 @@ async def checklist_step(message: Message, dialog: DialogContext, matcher: Match
     )
 
 
+@router.message(StateIs(None), Keyword("材料", "要带什么", "带什么"))
+async def show_materials(dialog: DialogContext, matcher: Matcher) -> str:
+    entry = matcher.kb.get(str(dialog.data.get("last_entry", "")))
+    if entry is None:
+        raise SkipHandler  # no entry answered yet: 材料 is a question like any other
+    return render_materials(entry)
+
+
+@router.message(StateIs(None), Keyword("详情", "详细", "更多"))
+async def show_details(dialog: DialogContext, matcher: Matcher) -> str:
+    entry = matcher.kb.get(str(dialog.data.get("last_entry", "")))
+    if entry is None or not has_details(entry):
+        raise SkipHandler
+    return render_details(entry)
+
+
 @router.message(StateIs(None), Keyword("提醒我", "提醒"))
 async def remind_me(dialog: DialogContext, matcher: Matcher) -> str:
     entry = matcher.kb.get(str(dialog.data.get("last_entry", "")))
@@ -163,41 +224,6 @@ async def visit_day(
     return _("好的，{due} 会把材料清单发给您。").format(due=f"{due:%m月%d日 %H:%M}")
 
 
-@router.message(Keyword("人工", "人工服务", "转人工"))
-async def handoff(
-    message: Message, dialog: DialogContext, session: AsyncSession, now: datetime
-) -> str:
-    question = str(dialog.data.get("last_question", ""))
-    if not question:
-        dialog.set_state(Inquiry.handoff)
-        return Inquiry.handoff.prompt_text(dialog.data) or ""
-    dialog.clear()
-    await InquiryRepo(session).hand_off(message.openid, question, now)
-    return _handed_off()
-
-
-def _handed_off() -> str:
-    # Only what is true: the question is queued where officers read it (`待答复`); no reply
-    # time is promised until duty alerts reach them.
-    return _("您的问题已转给民警，民警答复后会在本公众号发给您，请留意消息。紧急情况请拨打 110。")
-
-
-@router.message(StateIs(Inquiry.handoff), MsgType("text", "voice"))
-async def handoff_question(
-    message: Message, dialog: DialogContext, session: AsyncSession, now: datetime
-) -> str:
-    if not message.text:
-        raise SkipHandler
-    dialog.clear()
-    await InquiryRepo(session).hand_off(message.openid, message.text, now)
-    return _handed_off()
-
-
-@router.message(StateIs(None), Keyword("你好", "您好", "在吗", "在不在", "hi", "hello"))
-async def greet() -> str:
-    return _("您好！") + "\n" + help_text()
-
-
 @router.message(StateIs(None), MsgType("text", "voice"))
 async def ask(
     message: Message,
@@ -209,16 +235,22 @@ async def ask(
     """Free text that no other handler took is a question for the knowledge base."""
     if not message.text:
         raise SkipHandler
+    if not is_question(message.text):  # asdfgh, 。。。, a lone emoji: not worth an officer's time
+        dialog.clear()
+        return _("没看懂您的意思。请直接说要办的事，例如：身份证丢了怎么补。")
     verdict = matcher.match(message.text)
     if verdict.answer is not None:
         return _answer(dialog, verdict.answer)
+    if verdict.redirect is not None:
+        dialog.clear()
+        dialog.update(last_question=message.text[:1000])
+        return render_redirect(verdict.redirect)
     if verdict.candidates:
-        entries = [m.entry for m in verdict.candidates]
+        entries = [m.entry for m in verdict.candidates if isinstance(m.entry, Entry)]
         dialog.clear()
         dialog.set_state(Inquiry.choose)
-        text = render_choices(entries)
-        dialog.update(choices=[e.id for e in entries])
-        return text
+        dialog.update(choices=[e.id for e in entries], last_question=message.text[:1000])
+        return render_choices(entries)
     await InquiryRepo(session).unanswered(normalise(message.text), message.text, now)
     dialog.clear()
     dialog.update(last_question=message.text[:1000])
