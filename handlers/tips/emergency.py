@@ -6,7 +6,8 @@ from bot.dialog import DialogContext
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Data, FilterResult, Router
-from handlers.tips.rules import Emergency, TipRules
+from handlers.tips.emergency_rules import Emergency
+from handlers.tips.rules import TipRules
 from handlers.tips.service import TipService
 from storage.models import User
 
