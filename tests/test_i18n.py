@@ -103,11 +103,21 @@ def test_translations_keep_the_placeholders(language: str) -> None:
     assert not wrong, f"{language}: placeholders differ from the msgid:\n" + "\n".join(wrong)
 
 
+def too_long_for_a_top_button() -> set[str]:
+    """Top menu buttons WeChat caps at 16 bytes: five Mongolian letters. Where no Mongolian
+    word that short says it, the button keeps its Chinese label (12 bytes)."""
+    return {"我要举报", "办事咨询"}
+
+
 def test_mongolian_covers_greetings_menu_tips_and_emergencies(
     extracted: dict[str, set[str]],
 ) -> None:
     done = dict(translated(load("mn")))
-    required = sorted(m for m, files in extracted.items() if files & set(MN_REQUIRED))
+    required = sorted(
+        m
+        for m, files in extracted.items()
+        if files & set(MN_REQUIRED) and m not in too_long_for_a_top_button()
+    )
     assert len(required) > 40
     missing = [m for m in required if m not in done]
     assert not missing, "mn lacks:\n" + "\n".join(f"  {m!r}" for m in missing)
@@ -142,16 +152,16 @@ def say(language: str, msgid: str) -> str:
 
 
 def test_switching_the_language() -> None:
-    assert say("en", "您好！") == "Hello!"
+    assert say("en", "不客气！有事随时找我们。") == "You're welcome! Write any time."
     assert say("en", "已取消，填写的内容没有保存。") == "Cancelled. Nothing you entered was saved."
     assert say("en", "类别：{name}").format(name="x") == "Type: x"
     assert say("en", "电信诈骗") == "Phone or online fraud"  # from tips.yaml
     assert say("en", "已办结") == "closed"  # from a STATUS_NAMES constant
-    assert say("en-US", "您好！") == say("en_US", "您好！") == "Hello!"
+    assert say("en-US", "不用带材料。") == say("en_US", "不用带材料。") == "No documents needed."
     assert MONGOLIAN.search(say("mn", "您好，欢迎关注平安助手！"))
     # zh_CN, an unknown language and a string no catalog has: the Chinese msgid.
-    assert say(DEFAULT_LANGUAGE, "您好！") == "您好！"
-    assert say("fr", "您好！") == say("", "您好！") == "您好！"
+    assert say(DEFAULT_LANGUAGE, "不用带材料。") == "不用带材料。"
+    assert say("fr", "不用带材料。") == say("", "不用带材料。") == "不用带材料。"
     assert say("en", "目录里没有的句子") == "目录里没有的句子"
     assert current_language.get() == DEFAULT_LANGUAGE
 
