@@ -158,3 +158,13 @@ async def test_the_place_step_takes_places_only(bot: Bot) -> None:
     await say(bot, me, "1")
     [tip] = await tips(bot)
     assert tip.address == "村东头小卖部门口"
+
+
+async def test_english_words_for_the_commands(bot: Bot) -> None:
+    me = "o-english"
+    await say(bot, me, "language")
+    await say(bot, me, "2")
+    assert "Choose the type of tip" in await say(bot, me, "report")
+    assert await say(bot, me, "cancel") == "Cancelled. Nothing you entered was saved."
+    assert "no reports yet" in await say(bot, me, "my reports")
+    assert "Hello" in await say(bot, me, "hello")
