@@ -36,8 +36,11 @@ def help_text() -> str:
 
 
 def wants_to_stop(message: Message, data: Data) -> bool:
-    """取消, and the words people use for it: 算了, 不报了, 不要了, 退出…"""
-    return bool(message.text) and load_intents().read(message.text).kind == "cancel"
+    """取消, and the words people use for it: 算了, 不报了, 不要了, 退出…; in a step whose
+    answer is any text, only a message that says nothing else."""
+    step = data["dialog"].current
+    strict = step is not None and step.takes_text
+    return bool(message.text) and load_intents().stops(message.text, strict=strict)
 
 
 @universal.message(wants_to_stop)

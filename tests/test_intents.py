@@ -168,3 +168,15 @@ async def test_english_words_for_the_commands(bot: Bot) -> None:
     assert await say(bot, me, "cancel") == "Cancelled. Nothing you entered was saved."
     assert "no reports yet" in await say(bot, me, "my reports")
     assert "Hello" in await say(bot, me, "hello")
+
+
+async def test_a_wish_to_stop_said_in_passing_and_a_description_that_only_sounds_like_one(
+    bot: Bot,
+) -> None:
+    me = "o-passing"
+    await say(bot, me, "举报")
+    await say(bot, me, "3")  # 矛盾纠纷
+    # Inside the description step a sentence is a description, whatever words it uses.
+    assert "事发地点" in await say(bot, me, "他说不用了就走了")
+    assert await say(bot, me, "搞错了，这个不报了") == "已取消，填写的内容没有保存。"
+    assert await count(bot, Tip) == 0

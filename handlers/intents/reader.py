@@ -26,6 +26,7 @@ PUNCTUATION = re.compile(
 )
 #: Full-width letters and digits as ASCII (what NFKC would do for them, 40× faster).
 HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+STOP_CHARS = 14  # a wish to stop said in passing is short: "搞错了，这个不报了"
 SHORT = 24  # characters: longer messages are never only a greeting or only "stop"
 
 Kind = Literal["cancel", "greeting", "thanks", "my_reports", "fraud", "report", "other"]
@@ -57,6 +58,8 @@ def _only(words: Iterable[str], fillers: re.Pattern[str]) -> re.Pattern[str]:
 class IntentRules:
     typos: dict[str, str]
     cancel: re.Pattern[str]
+    stop: re.Pattern[str]
+    asks: re.Pattern[str]
     greeting: re.Pattern[str]
     thanks: re.Pattern[str]
     report_phrases: re.Pattern[str]
@@ -66,6 +69,7 @@ class IntentRules:
     fraud_scam: re.Pattern[str]
     fraud_money: re.Pattern[str]
     fraud_false_friends: re.Pattern[str]
+    hypothetical: re.Pattern[str]
     wish: re.Pattern[str]
     asking: re.Pattern[str]
     hearsay: re.Pattern[str]
@@ -83,6 +87,8 @@ class IntentRules:
         return cls(
             typos={str(k): str(v) for k, v in raw.get("typos", {}).items()},
             cancel=_only(raw["cancel"], fillers),
+            stop=words_pattern(raw["stop"]),
+            asks=words_pattern(raw["asks"]),
             greeting=_only(raw["greeting"], fillers),
             thanks=_only([*raw["greeting"], *raw["thanks"]], fillers),
             report_phrases=words_pattern(mine["phrases"]),
@@ -92,6 +98,7 @@ class IntentRules:
             fraud_scam=words_pattern(fraud["scams"]),
             fraud_money=words_pattern(fraud["money"]),
             fraud_false_friends=words_pattern(fraud["false_friends"]),
+            hypothetical=words_pattern(fraud["hypothetical"]),
             wish=words_pattern(report["wish"]),
             asking=words_pattern(report["asking"]),
             hearsay=words_pattern(report["hearsay"]),
@@ -108,6 +115,20 @@ class IntentRules:
         for typo, right in self.typos.items():
             plain = plain.replace(typo, right)
         return PUNCTUATION.sub("", plain)
+
+    def stops(self, text: str, *, strict: bool = False) -> bool:
+        """A wish to stop. ``strict``: the message is nothing but that (in a step whose answer
+        is any text, "他说不用了就走了" is a description, not a cancel)."""
+        if self.read(text).kind == "cancel":
+            return True
+        plain = self.normalise(text)
+        return (
+            not strict
+            and len(plain) <= STOP_CHARS
+            and bool(self.stop.search(plain))
+            and not self.asks.search(plain)
+            and self.read(text).kind == "other"
+        )
 
     def read(self, text: str) -> Intent:
         plain = self.normalise(text)
@@ -141,6 +162,8 @@ class IntentRules:
         return "unclear"
 
     def _defrauded(self, plain: str) -> bool:
+        if self.hypothetical.search(plain):
+            return False  # "要是碰上诈骗了应该咋办": asking ahead
         if self.fraud_victim.search(plain):
             return True
         return bool(self.fraud_scam.search(plain) and self.fraud_money.search(plain))

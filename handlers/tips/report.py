@@ -78,15 +78,20 @@ def _summary(data: dict[str, Any]) -> str:
 
 class Report(StatesGroup):
     category = State(_category_prompt)
-    description = State(lambda d: _("请简要描述情况（发文字或语音均可）："), media=("voice",))
+    description = State(
+        lambda d: _("请简要描述情况（发文字或语音均可）："), media=("voice",), takes_text=True
+    )
     fraud_moved = State(lambda d: _("钱款是否已经转出？回复 1 是，2 否。"))
     fraud_account = State(
         lambda d: _(
             "请立即拨打 96110 反诈专线！\n"
             "为了尽快止付，请告诉我们对方的收款账号（银行卡号、支付宝或微信号）："
-        )
+        ),
+        takes_text=True,
     )
-    fraud_amount = State(lambda d: _("转了多少钱？大约什么时间？（例如：5000元，今天下午3点）"))
+    fraud_amount = State(
+        lambda d: _("转了多少钱？大约什么时间？（例如：5000元，今天下午3点）"), takes_text=True
+    )
     fraud_channel = State(
         lambda d: _("通过什么方式转的？回复：1 银行转账，2 支付宝，3 微信，4 其他。")
     )
