@@ -84,7 +84,7 @@ INTENT_BARS = {
 }
 STOP_BAR = 0.8
 #: (confident right of the 72 entry questions, confident wrong of all 105): measured, not aimed.
-KB_BARS = (64, 15)
+KB_BARS = (56, 19)
 
 
 @pytest.mark.parametrize("name", ["holdout.yaml", "holdout2.yaml"])
@@ -117,17 +117,19 @@ def test_the_knowledge_base_on_unseen_questions() -> None:
     entries = [
         case for case in labels if case["expect"] not in ("redirect", "offtopic", "missing")
     ]
-    right = wrong = 0
+    right = wrong = redirected = 0
     for case in labels:
         verdict = matcher.match(case["text"])
-        if verdict.answer is None:
+        said = verdict.redirect or verdict.answer  # a redirect, an answer, or neither
+        if said is None:
             continue
-        expected = {case["expect"], case.get("to"), *case.get("also", [])}
-        if verdict.answer.id in expected:
-            right += case in entries
-        else:
+        expected = {case["expect"], *case.get("also", []), *([case["to"]] if "to" in case else [])}
+        if said.id not in expected:
             wrong += 1
-    print(
-        f"\nholdout2 knowledge base: {right}/{len(entries)} confident right, {wrong} confident wrong"
-    )
+        elif case in entries:
+            right += 1
+        else:
+            redirected += 1
+    print(f"\nholdout2 knowledge base: {right}/{len(entries)} right, {redirected} redirected,")
+    print(f"{wrong} wrong (confident answers and redirects)")
     assert right >= KB_BARS[0] and wrong <= KB_BARS[1]
