@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from bot.typedefs import sessionmaker_key
 from handlers.tips.rules import load_rules
+from handlers.tips.wordtrie import compile_words
 from storage.models import Tip
 from tests.conftest import Bot
 from tests.test_tips import say
@@ -116,6 +117,21 @@ def test_the_first_number_fits_the_emergency(name: str) -> None:
     for expected, given, word, text in s.wrong_number:
         print(f"  NUMBER want {expected} got {given} [{word}] {text}")
     assert s.wrong_number == ()
+
+
+def test_the_chunked_first_scan_finds_what_the_plain_trie_finds() -> None:
+    # The one scan for "any group word" is chunked by first character for speed; chunking
+    # must change no match, on every message of both corpora.
+    rules = load_rules().emergencies
+    items = [w for group in rules.groups for w in group.items]
+    plain, chunked = compile_words(items), compile_words(items, chunked=True)
+    assert plain.pattern != chunked.pattern  # enough first characters to be chunked
+    for name in (OLD, BLIND):
+        for cases in corpus(name).values():
+            for case in cases:
+                text = text_of(case)
+                found = [m.span() for m in plain.finditer(text)]
+                assert [m.span() for m in chunked.finditer(text)] == found, text
 
 
 async def emergency_tips(bot: Bot) -> int:

@@ -152,7 +152,9 @@ class EmergencyRules:
         return cls(
             typos=typos,
             groups=groups,
-            anything=compile_words([*typo_words, *(w for g in groups for w in g.items)]),
+            anything=compile_words(
+                [*typo_words, *(w for g in groups for w in g.items)], chunked=True
+            ),
             typo_words=compile_words(typo_words),
             false_friends=compile_words(_listed(section, "false_friends")),
             not_meant=compile_words(_listed(section, "fraud", "jokes")),
