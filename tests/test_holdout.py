@@ -72,7 +72,7 @@ def stop_score(name: str) -> float:
 
 
 # Measured when holdout2.yaml was added (2026-11-25), before any change it could inform.
-EMERGENCY_BARS = {"holdout2.yaml": (0.86, 0.96, 0.025)}
+EMERGENCY_BARS = {"holdout2.yaml": (0.88, 0.98, 0.017)}
 INTENT_BARS = {
     "fraud": 0.72,
     "report": 0.73,
