@@ -12,28 +12,24 @@ is scored two ways and the scores blended:
   questions such as 落户, 暂住证).
 A redirect (not police business) that comes first, or close behind an uncertain first, wins:
 the resident is sent to the right agency rather than offered unrelated entries.
+
+A verdict reads only the best few scores, so ``match`` scores in full (rapidfuzz, the costly
+part) only the targets whose ceiling, their score with the similarity at its most, can still
+reach them; ``rank`` scores every target.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
 import jieba
-from rapidfuzz import fuzz
 
 from handlers.inquiries.kb import Entry, KnowledgeBase, Redirect
-from handlers.inquiries.normalise import (
-    ATTRIBUTE_WEIGHT,
-    ATTRIBUTE_WORDS,
-    Speller,
-    normalise,
-    tokens,
-)
+from handlers.inquiries.normalise import Speller, normalise, tokens
+from handlers.inquiries.scoring import Phrases, Terms, ceiling
 
 __all__ = ["CANDIDATE", "CONFIDENT", "Match", "Matcher", "Verdict", "default_matcher", "normalise"]
 
@@ -45,8 +41,6 @@ CONFIDENT = 0.3
 MARGIN = 0.04
 RATIO = 1.1
 CANDIDATE = 0.22
-#: The weight of a question word no entry contains, as if it were this rare (IDF).
-UNKNOWN = 3.0
 #: What an entry gains when the question has a word of one of its facets (国庆, 网上).
 FACET_BONUS = 0.08
 #: Blend: word coverage, character coverage, character-pair coverage, whole-text similarity.
@@ -82,98 +76,118 @@ class Matcher:
         self.targets: tuple[Entry | Redirect, ...] = (*kb.entries, *kb.redirects)
         phrases = [[p for p in map(normalise, _phrases(t)) if p] for t in self.targets]
         self.speller = Speller(t for ps in phrases for p in ps for t in tokens(p))
-        self._phrases = [[self.speller.correct(p) for p in ps] for ps in phrases]
-        self._views = [
-            _Index([set(tokens(p)) for p in ps] for ps in self._phrases),
-            _Index([_chars(p) for p in ps] for ps in self._phrases),
-            _Index([_pairs(p) for p in ps] for ps in self._phrases),
-        ]
+        self._phrases = Phrases([[self.speller.correct(p) for p in ps] for ps in phrases])
+        corrected = self._phrases.per_target
+        self._views = (
+            Terms([set(tokens(p)) for p in ps] for ps in corrected),
+            Terms([_chars(p) for p in ps] for ps in corrected),
+            Terms([_pairs(p) for p in ps] for ps in corrected),
+        )
+        position = {target.id: i for i, target in enumerate(self.targets)}
+        self._facets = [(f.words, frozenset(position[e] for e in f.entries)) for f in kb.facets]
 
     def normalise(self, question: str) -> str:
         return self.speller.correct(normalise(question))
 
-    def _similarity(self, query: str, i: int) -> float:
-        return max((fuzz.ratio(query, p) for p in self._phrases[i]), default=0.0) / 100
-
     def rank(self, question: str) -> list[Match]:
+        """Every target, best first, ties in the base's order (tests and diagnostics)."""
         query = self.normalise(question)
         if not query:
             return []
+        scored = self._scored(query, complete=True)
+        seen = {m.entry.id for m in scored}
+        return scored + [Match(t, 0.0) for t in self.targets if t.id not in seen]
+
+    def _scored(self, query: str, *, complete: bool) -> list[Match]:
+        """The targets scoring above 0, best first, ties in the base's order: all of them when
+        ``complete``, else only those that can change the verdict (see ``_floor``)."""
         terms = (set(tokens(query)), _chars(query), _pairs(query))
-        views = list(zip(self._views, terms, strict=True))
+        words, chars, pairs = (v.coverage(t) for v, t in zip(self._views, terms, strict=True))
+        boosted = {i for said, ids in self._facets if any(w in query for w in said) for i in ids}
         w_words, w_chars, w_pairs, w_whole = WEIGHTS
-        boosted = {
-            entry_id
-            for facet in self.kb.facets
-            if any(word in query for word in facet.words)
-            for entry_id in facet.entries
-        }
-        scored = []
-        for i, target in enumerate(self.targets):
-            words, chars, pairs = (index.coverage(terms, i) for index, terms in views)
-            score = w_words * words + w_chars * chars + w_pairs * pairs
-            score += w_whole * self._similarity(query, i)
-            scored.append(Match(target, score + FACET_BONUS * (target.id in boosted)))
-        scored.sort(key=lambda m: m.score, reverse=True)
-        return scored
+
+        def blend(i: int, similarity: float) -> float:
+            # Added in this order, as ever, so that scores stay the same floats.
+            return (
+                w_words * words.get(i, 0.0)
+                + w_chars * chars.get(i, 0.0)
+                + w_pairs * pairs.get(i, 0.0)
+                + w_whole * similarity
+                + FACET_BONUS * (i in boosted)
+            )
+
+        shared = self._phrases.shared(query)  # every other target scores 0
+        for i in boosted:
+            shared.setdefault(i, 0)
+        # Highest bound first: a target's score with its similarity at its ceiling.
+        size = len(query)
+        queue = sorted(((blend(i, ceiling(size, n)), i) for i, n in shared.items()), reverse=True)
+        scored: list[tuple[float, int]] = []
+        best: list[float] = []  # the best three entry scores so far
+        for bound, i in queue:
+            if not complete and bound < _floor(best):
+                break  # and so is every bound after it
+            score = blend(i, self._phrases.similarity(query, i))
+            scored.append((-score, i))
+            if isinstance(self.targets[i], Entry):
+                best = sorted([*best, score], reverse=True)[:3]
+        scored.sort()
+        return [Match(self.targets[i], -score) for score, i in scored]
 
     def named_agency(self, question: str) -> Redirect | None:
         """The redirect whose agency the question names, unless it names the police too."""
-        query = self.normalise(question)
+        return self._named_agency(self.normalise(question))
+
+    def _named_agency(self, query: str) -> Redirect | None:
         if any(word in query for word in POLICE_NAMES):
             return None
         return next((r for r in self.kb.redirects if any(n in query for n in r.names)), None)
 
     def match(self, question: str) -> Verdict:
-        named = self.named_agency(question)
+        query = self.normalise(question)
+        named = self._named_agency(query)
         if named is not None:
             return Verdict(None, (), named)
-        query = self.normalise(question)
-        exact = {i for i, phrases in enumerate(self._phrases) if query in phrases}
+        exact = self._phrases.exact.get(query, frozenset())
         if len(exact) == 1:  # the resident typed one entry's question or synonym
-            target = self.targets[exact.pop()]
+            target = self.targets[next(iter(exact))]
             if isinstance(target, Redirect):
                 return Verdict(None, (), target)
             return Verdict(target, (Match(target, 1.0),))
-        ranked = self.rank(question)
-        if not ranked or ranked[0].score < CANDIDATE:
-            return Verdict(None, ())
-        top = ranked[0]
-        if isinstance(top.entry, Redirect):
-            return Verdict(None, (), top.entry)
-        entries = [m for m in ranked if isinstance(m.entry, Entry)]
-        second = entries[1].score if len(entries) > 1 else 0.0
-        if top.score >= CONFIDENT and top.score - second >= MARGIN and top.score >= RATIO * second:
-            return Verdict(top.entry, (top,))
-        close = [m for m in ranked[:3] if m.score >= CANDIDATE]
-        redirect = next((m.entry for m in close if isinstance(m.entry, Redirect)), None)
-        if redirect is not None:
-            return Verdict(None, (), redirect)
-        return Verdict(None, tuple(m for m in entries[:3] if m.score >= CANDIDATE))
+        return _verdict(self._scored(query, complete=False) if query else [])
 
 
-class _Index:
-    """One view of the targets' phrases (words, characters or pairs) with its IDF weights."""
+def _verdict(ranked: list[Match]) -> Verdict:
+    """The verdict on the targets scoring above 0, best first (or on those ``_floor`` keeps:
+    the verdict is the same)."""
+    if not ranked or ranked[0].score < CANDIDATE:
+        return Verdict(None, ())
+    top = ranked[0]
+    if isinstance(top.entry, Redirect):
+        return Verdict(None, (), top.entry)
+    entries = [m for m in ranked if isinstance(m.entry, Entry)]
+    second = entries[1].score if len(entries) > 1 else 0.0
+    if top.score >= CONFIDENT and top.score - second >= MARGIN and top.score >= RATIO * second:
+        return Verdict(top.entry, (top,))
+    close = [m for m in ranked[:3] if m.score >= CANDIDATE]
+    redirect = next((m.entry for m in close if isinstance(m.entry, Redirect)), None)
+    if redirect is not None:
+        return Verdict(None, (), redirect)
+    return Verdict(None, tuple(m for m in entries[:3] if m.score >= CANDIDATE))
 
-    def __init__(self, per_target: Iterable[list[set[str]]]) -> None:
-        self.docs = [frozenset().union(*terms) for terms in per_target]
-        df = Counter(t for doc in self.docs for t in doc)
-        n = len(self.docs)
-        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
-        for term in self.idf:  # words, characters and pairs of 多少钱, 多久, 材料…
-            if any(term in word for word in ATTRIBUTE_WORDS):
-                self.idf[term] *= ATTRIBUTE_WEIGHT
 
-    def coverage(self, terms: set[str], i: int) -> float:
-        """The IDF-weighted share of the known ``terms`` that target ``i`` contains, times the
-        square root of the known share: words no target knows lower every score, gently."""
-        known = sum(self.idf[t] for t in terms if t in self.idf)
-        if not known:
-            return 0.0
-        unknown = UNKNOWN * sum(1 for t in terms if t not in self.idf)
-        doc = self.docs[i]
-        found = sum(self.idf[t] for t in terms if t in doc)
-        return found / known * math.sqrt(known / (known + unknown))
+def _floor(best: list[float]) -> float:
+    """What a target must score to change a verdict, given the best entry scores so far.
+
+    ``_verdict`` reads the first target, the second entry's score (MARGIN, RATIO) and, from
+    CANDIDATE up, the first three targets and entries. A target scoring below the second
+    entry so far, and below the third or CANDIDATE, changes none of them. Until two entries
+    are scored, every target counts (a target left out scores 0, as a missing second does).
+    """
+    if len(best) < 2:
+        return -math.inf
+    third = best[2] if len(best) > 2 else -math.inf
+    return min(best[1], max(third, CANDIDATE))
 
 
 def _chars(text: str) -> set[str]:

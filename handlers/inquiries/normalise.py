@@ -9,11 +9,11 @@ by toneless pinyin.
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from itertools import pairwise, product
 
 import jieba
 import opencc
@@ -197,6 +197,7 @@ ATTRIBUTE_WORDS = frozenset(
 ATTRIBUTE_WEIGHT = 0.3
 
 
+@cache  # one entry per Han character at most; the speller asks for the same ones all the time
 def _readings(char: str) -> tuple[str, ...]:
     """Every toneless pinyin reading of one character (itself when it has none)."""
     raw = pinyin_dict.get(ord(char))
@@ -234,11 +235,25 @@ class Speller:
             sound = tuple(_toneless(r) for r in lazy_pinyin(word, v_to_u=True))
             by_sound.setdefault(sound, set()).add(word)
         self._by_sound = by_sound
+        # How the vocabulary's sounds begin: a run's readings are only followed while some
+        # word still sounds like them, instead of trying every combination of readings.
+        self._beginnings = {s[:n] for s in by_sound for n in range(1, len(s) + 1)}
+        # The first two syllables of the sounds, by length: most runs of a question start
+        # with no such pair, and are passed over without a search.
+        self._openings: dict[int, set[tuple[str, ...]]] = {}
+        for sound in by_sound:
+            self._openings.setdefault(len(sound), set()).add(sound[:2])
 
     def _sounds_like(self, run: str) -> str | None:
+        sounds: list[tuple[str, ...]] = [()]
+        for char in run:
+            longer = ((*s, r) for s in sounds for r in _readings(char))
+            sounds = [s for s in longer if s in self._beginnings]
+            if not sounds:
+                return None
         found: set[str] = set()
-        for sound in itertools.product(*(_readings(c) for c in run)):
-            found |= self._by_sound.get(sound, set())
+        for sound in sounds:
+            found.update(self._by_sound.get(sound, ()))
         found = {
             w
             for w in found
@@ -252,24 +267,45 @@ class Speller:
         if not text:
             return text
         freq = jieba.dt.FREQ
+        # A run is all Han: it lies in one Han stretch, and a fix (a word as long as the run)
+        # keeps the stretches where they are.
+        stretches = [m.span() for m in _HAN_STRETCH.finditer(text)]
+        starts = _starts(text)
         for size in (4, 3, 2):
-            i = 0
-            while i + size <= len(text):
-                run = text[i : i + size]
-                if run in self.words or freq.get(run, 0) >= COMMON_WORD or not _is_han(run):
-                    i += 1
-                    continue
-                word = self._sounds_like(run)
-                if word is None:
-                    i += 1
-                    continue
-                text = text[:i] + word + text[i + size :]
-                i += size
+            openings = self._openings.get(size, set())
+            for begin, end in stretches:
+                i = begin
+                while i + size <= end:
+                    run = text[i : i + size]
+                    if (
+                        openings.isdisjoint(starts[i])  # no word sounds like it: no search
+                        or run in self.words
+                        or freq.get(run, 0) >= COMMON_WORD
+                    ):
+                        i += 1
+                        continue
+                    word = self._sounds_like(run)
+                    if word is None:
+                        i += 1
+                        continue
+                    text = text[:i] + word + text[i + size :]
+                    starts = _starts(text)
+                    i += size
         return text
 
 
 def _is_han(text: str) -> bool:
     return all("\u4e00" <= c <= "\u9fff" for c in text)
+
+
+_HAN_STRETCH = re.compile("[\u4e00-\u9fff]+")
+
+
+def _starts(text: str) -> list[set[tuple[str, str]]]:
+    """For each position, the toneless readings its character and the next can start with
+    (none past a non-Han character, whose readings are not looked up)."""
+    readings = [_readings(c) if "\u4e00" <= c <= "\u9fff" else () for c in text]
+    return [set(product(first, second)) for first, second in pairwise(readings)]
 
 
 _LETTERS = re.compile(r"[a-z]{2,}")
