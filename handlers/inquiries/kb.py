@@ -152,6 +152,8 @@ class KnowledgeBase:
     entries: tuple[Entry, ...]
     redirects: tuple[Redirect, ...] = ()
     facets: tuple[Facet, ...] = ()
+    #: What questions are about (see facets.yaml): an answer must be about the same.
+    subjects: tuple[str, ...] = ()
 
     def get(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
@@ -164,6 +166,7 @@ def load_kb(path: Path = KB_DIR) -> KnowledgeBase:
     entries: list[Entry] = []
     redirects: list[Redirect] = []
     facets: list[Facet] = []
+    subjects: list[str] = []
     for file in files:
         raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         entries += [_entry(e) for e in raw.get("entries") or ()]
@@ -172,6 +175,7 @@ def load_kb(path: Path = KB_DIR) -> KnowledgeBase:
             Facet(str(f["id"]), tuple(map(str, f["words"])), tuple(map(str, f["entries"])))
             for f in raw.get("facets") or ()
         ]
+        subjects += map(str, raw.get("subjects") or ())
     ids = [e.id for e in entries] + [r.id for r in redirects]
     if len(ids) != len(set(ids)):
         msg = f"{path}: duplicate ids {sorted({i for i in ids if ids.count(i) > 1})}"
@@ -186,4 +190,4 @@ def load_kb(path: Path = KB_DIR) -> KnowledgeBase:
     if unknown:
         msg = f"{path}: facets name unknown entries {sorted(unknown)}"
         raise ValueError(msg)
-    return KnowledgeBase(tuple(entries), tuple(redirects), tuple(facets))
+    return KnowledgeBase(tuple(entries), tuple(redirects), tuple(facets), tuple(subjects))

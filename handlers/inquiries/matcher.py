@@ -85,6 +85,11 @@ class Matcher:
         )
         position = {target.id: i for i, target in enumerate(self.targets)}
         self._facets = [(f.words, frozenset(position[e] for e in f.entries)) for f in kb.facets]
+        # Per target, the subjects its own questions and synonyms name (after normalising).
+        self._subjects = kb.subjects
+        self._named = [
+            frozenset(s for s in kb.subjects if any(s in p for p in ps)) for ps in corrected
+        ]
 
     def normalise(self, question: str) -> str:
         return self.speller.correct(normalise(question))
@@ -154,7 +159,20 @@ class Matcher:
             if isinstance(target, Redirect):
                 return Verdict(None, (), target)
             return Verdict(target, (Match(target, 1.0),))
-        return _verdict(self._scored(query, complete=False) if query else [])
+        ranked = self._scored(query, complete=False) if query else []
+        verdict = _verdict(ranked)
+        if verdict.answer is not None and not self._about_the_same(query, verdict.answer):
+            return _choices(ranked)
+        return verdict
+
+    def _about_the_same(self, query: str, entry: Entry) -> bool:
+        """The answer names one of the subjects the question names, if it names any (or a
+        facet chose it)."""
+        i = self.targets.index(entry)
+        if any(i in ids for said, ids in self._facets if any(w in query for w in said)):
+            return True
+        asked = [s for s in self._subjects if s in query]
+        return not asked or any(s in self._named[i] for s in asked)
 
 
 def _verdict(ranked: list[Match]) -> Verdict:
@@ -169,10 +187,16 @@ def _verdict(ranked: list[Match]) -> Verdict:
     second = entries[1].score if len(entries) > 1 else 0.0
     if top.score >= CONFIDENT and top.score - second >= MARGIN and top.score >= RATIO * second:
         return Verdict(top.entry, (top,))
+    return _choices(ranked)
+
+
+def _choices(ranked: list[Match]) -> Verdict:
+    """No entry clearly meant: a redirect among the close ones, else up to three entries."""
     close = [m for m in ranked[:3] if m.score >= CANDIDATE]
     redirect = next((m.entry for m in close if isinstance(m.entry, Redirect)), None)
     if redirect is not None:
         return Verdict(None, (), redirect)
+    entries = [m for m in ranked if isinstance(m.entry, Entry)]
     return Verdict(None, tuple(m for m in entries[:3] if m.score >= CANDIDATE))
 
 
