@@ -83,10 +83,12 @@ INTENT_BARS = {
     "offtopic": 0.96,
 }
 STOP_BAR = 0.8
-#: (confident right of the 72 entry questions, confident wrong of all 105): measured, not aimed.
-#: 56 and 19 when first measured; the subject rule (kb/facets.yaml), whose idea came from
-#: reading these misses, made it 55 and 14, so this score is no longer a blind one.
-KB_BARS = (55, 14)
+#: (confident right answers, confident wrong answers and redirects): measured, not aimed.
+#: holdout2: 56 of 72 and 19 of 105 when first measured; the subject rule (kb/facets.yaml),
+#: whose idea came from reading those misses, made it 55 and 14, so it is no longer blind.
+#: holdout3, written and labelled after that rule: 61 of 77 and 14 of 120 (63 and 18
+#: without the rule).
+KB_BARS = {"holdout2_labels.yaml": (55, 14), "holdout3_labels.yaml": (61, 14)}
 
 
 @pytest.mark.parametrize("name", ["holdout.yaml", "holdout2.yaml"])
@@ -109,13 +111,14 @@ def test_wishes_to_stop_on_unseen_text() -> None:
     assert stop_score("holdout2.yaml") >= STOP_BAR
 
 
-def test_the_knowledge_base_on_unseen_questions() -> None:
-    """holdout2's questions, labelled against the knowledge base by someone who never saw
-    the matcher: how many get a confident right answer, and how many a confident wrong one."""
+@pytest.mark.parametrize("labels_file", sorted(KB_BARS))
+def test_the_knowledge_base_on_unseen_questions(labels_file: str) -> None:
+    """Questions labelled against the knowledge base by someone who never saw the matcher:
+    how many get a confident right answer, and how many a confident wrong one."""
     from handlers.inquiries.matcher import default_matcher
 
     matcher = default_matcher()
-    labels = yaml.safe_load((DATA / "holdout2_labels.yaml").read_text(encoding="utf-8"))
+    labels = yaml.safe_load((DATA / labels_file).read_text(encoding="utf-8"))
     entries = [
         case for case in labels if case["expect"] not in ("redirect", "offtopic", "missing")
     ]
@@ -132,6 +135,7 @@ def test_the_knowledge_base_on_unseen_questions() -> None:
             right += 1
         else:
             redirected += 1
-    print(f"\nholdout2 knowledge base: {right}/{len(entries)} right, {redirected} redirected,")
-    print(f"{wrong} wrong (confident answers and redirects)")
-    assert right >= KB_BARS[0] and wrong <= KB_BARS[1]
+    print(f"\n{labels_file}: {right}/{len(entries)} right, {redirected} redirected,")
+    print(f"{wrong} of {len(labels)} wrong (confident answers and redirects)")
+    min_right, max_wrong = KB_BARS[labels_file]
+    assert right >= min_right and wrong <= max_wrong
