@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,6 +30,7 @@ from bot import loggers
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.i18n import _
+from bot.jobs import EarlierElsewhere, Job, Nonce, lock_id
 from bot.keys import Keys
 from bot.liveness import Liveness
 from bot.media import Fetched, MediaFetcher
@@ -44,35 +44,6 @@ from storage.clock import Clock, utc
 from storage.deliveries import DeliveryRepo, LostOwnership, NonceReused
 
 log = logging.getLogger("pingan.pipeline")
-
-#: How a plain-mode call's (timestamp, nonce) and body are remembered: keyed digests.
-Nonce = tuple[str, str]
-
-
-@dataclass
-class _Job:
-    """One delivery on its way through this process."""
-
-    key: str  # the keyed dedup key
-    user_key: str  # the keyed sender
-    payload: str  # the inbound XML, sealed into the ledger if no handler finishes it
-    reply: asyncio.Future[str] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-    outcome: str = "handled"
-    stored: bool = False  # the message is in the ledger (our claim or an earlier one)
-    late: bool = False  # the webhook answered already: send the reply as a push
-    handling: bool = False  # this job runs the handler (it is in ``Pipeline.active``)
-    reply_queued: bool = False  # the late reply was committed to the outbox with the effects
-
-
-class _EarlierElsewhere(Exception):
-    """Another process still handles an earlier message of this user: wait, then retry."""
-
-
-def _lock_id(user_key: str) -> int:
-    """A signed 64-bit key for pg_advisory_xact_lock (the user key is already a keyed hash)."""
-    return int.from_bytes(bytes.fromhex(user_key[:16]), "big", signed=True)
 
 
 class Pipeline:
@@ -152,7 +123,7 @@ class Pipeline:
         self,
         message: Message,
         nonce: Nonce | None,
-        job: _Job,
+        job: Job,
         place: Place,
         claim_place: Place,
     ) -> None:
@@ -185,7 +156,7 @@ class Pipeline:
             if job.handling:
                 self.active.discard(job.key)
 
-    def _handling(self, job: _Job) -> None:
+    def _handling(self, job: Job) -> None:
         job.handling = True
         self.active.add(job.key)
 
@@ -212,14 +183,14 @@ class Pipeline:
         """Without a live handler: no owner, or ours but not running (a failure left it)."""
         return owner is None or (owner == self.liveness.instance and key not in self.active)
 
-    def _job(self, message: Message, payload: str, key: str | None = None) -> _Job:
-        return _Job(
+    def _job(self, message: Message, payload: str, key: str | None = None) -> Job:
+        return Job(
             key=key or self.keys.mac("dedup", dedup_source(message)),
             user_key=self.keys.mac("user", message.openid),
             payload=payload,
         )
 
-    async def _claim(self, message: Message, job: _Job, nonce: Nonce | None) -> bool:
+    async def _claim(self, message: Message, job: Job, nonce: Nonce | None) -> bool:
         async with self.sessionmaker.begin() as session:
             repo = DeliveryRepo(session)
             if nonce is not None:
@@ -238,7 +209,7 @@ class Pipeline:
                 now=utc(self.clock),
             )
 
-    async def _retry(self, message: Message, job: _Job) -> None:
+    async def _retry(self, message: Message, job: Job) -> None:
         """WeChat sent this delivery again: reply as stored, or take over from a dead owner."""
         self.metrics.dedup_hits.inc()
         job.outcome = "duplicate"
@@ -273,13 +244,13 @@ class Pipeline:
     # -- handling ---------------------------------------------------------------------------
 
     async def _in_order(
-        self, previous: asyncio.Future[None] | None, message: Message, job: _Job
+        self, previous: asyncio.Future[None] | None, message: Message, job: Job
     ) -> None:
         if previous is not None:
             await asyncio.shield(previous)
         await self._process(message, job)
 
-    async def _process(self, message: Message, job: _Job) -> None:
+    async def _process(self, message: Message, job: Job) -> None:
         key = job.key
         text: str | None
         after: list[Callable[[], Awaitable[None]]] = []
@@ -314,7 +285,7 @@ class Pipeline:
                 loggers.safe_exception(log, "after-commit effect failed key=%s", key[:12], exc=exc)
         await self.pusher.flush(pushes)
 
-    async def _close(self, job: _Job, *, status: str, xml: str) -> bool:
+    async def _close(self, job: Job, *, status: str, xml: str) -> bool:
         """Record a delivery that ran no handler (failed or over the limit), payload sealed."""
         async with self.sessionmaker.begin() as session:
             try:
@@ -336,7 +307,7 @@ class Pipeline:
         )
 
     async def _run(
-        self, message: Message, job: _Job, after: list[Callable[[], Awaitable[None]]]
+        self, message: Message, job: Job, after: list[Callable[[], Awaitable[None]]]
     ) -> tuple[str | None, str, list[int]]:
         key = job.key
         if self.limiter.over(message):
@@ -355,7 +326,7 @@ class Pipeline:
                     self._transaction(message, job, after, fetched),
                     self.settings.handler_timeout,
                 )
-            except _EarlierElsewhere:
+            except EarlierElsewhere:
                 await asyncio.sleep(delay)  # nothing was done yet: wait for it, then again
                 delay = min(delay * 2, 0.2)
                 if fetched.media is None:  # the earlier message may open a step that wants it
@@ -364,7 +335,7 @@ class Pipeline:
     async def _transaction(
         self,
         message: Message,
-        job: _Job,
+        job: Job,
         after: list[Callable[[], Awaitable[None]]],
         fetched: Fetched,
     ) -> tuple[str | None, str, list[int]]:
@@ -374,9 +345,9 @@ class Pipeline:
             if self._postgres:
                 # Across processes: one update of a user at a time, and in claim order (this
                 # process's own are already ordered by ``ArrivalOrder``).
-                await session.execute(select(func.pg_advisory_xact_lock(_lock_id(job.user_key))))
+                await session.execute(select(func.pg_advisory_xact_lock(lock_id(job.user_key))))
                 if await repo.earlier_pending(job.user_key, job.key, self.liveness.instance):
-                    raise _EarlierElsewhere
+                    raise EarlierElsewhere
             now = utc(self.clock)
             outbox = Outbox(session, now, self.keys)
             data: dict[str, Any] = {
