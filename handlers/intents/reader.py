@@ -119,15 +119,16 @@ class IntentRules:
     def stops(self, text: str, *, strict: bool = False) -> bool:
         """A wish to stop. ``strict``: the message is nothing but that (in a step whose answer
         is any text, "他说不用了就走了" is a description, not a cancel)."""
-        if self.read(text).kind == "cancel":
+        kind = self.read(text).kind
+        if kind == "cancel":
             return True
         plain = self.normalise(text)
         return (
             not strict
+            and kind == "other"
             and len(plain) <= STOP_CHARS
             and bool(self.stop.search(plain))
             and not self.asks.search(plain)
-            and self.read(text).kind == "other"
         )
 
     def read(self, text: str) -> Intent:
