@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # A handler that runs longer than this is abandoned (its transaction rolled back). It also
     # bounds how long a delivery may stay "processing" before another process may take it over.
     handler_timeout: float = Field(default=30.0, gt=0)
+    # Messages that arrive together are handled in one transaction (``bot.effects``), at most
+    # this many; a batch running past the budget is rolled back and each message runs alone,
+    # so that one slow handler holds the others up at most this long.
+    batch_limit: int = Field(default=64, gt=0)
+    batch_budget: float = Field(default=1.0, gt=0)
 
     dialog_timeout: int = Field(default=30 * 60, gt=0)
     # How often every process looks for deliveries a dead process left half-done.

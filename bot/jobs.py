@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-#: How a plain-mode call's (timestamp, nonce) and body are remembered: keyed digests.
-Nonce = tuple[str, str]
-
 
 @dataclass
 class Job:
@@ -23,13 +20,7 @@ class Job:
     stored: bool = False  # the message is in the ledger (our claim or an earlier one)
     late: bool = False  # the webhook answered already: send the reply as a push
     handling: bool = False  # this job runs the handler (it is in ``Pipeline.active``)
-    reply_queued: bool = False  # the late reply was committed to the outbox with the effects
 
 
 class EarlierElsewhere(Exception):
     """Another process still handles an earlier message of this user: wait, then retry."""
-
-
-def lock_id(user_key: str) -> int:
-    """A signed 64-bit key for pg_advisory_xact_lock (the user key is already a keyed hash)."""
-    return int.from_bytes(bytes.fromhex(user_key[:16]), "big", signed=True)

@@ -20,28 +20,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import loggers
+from bot.claims import Claims
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.effects import Effects, Handled, Work
 from bot.i18n import _
-from bot.jobs import EarlierElsewhere, Job, Nonce, lock_id
+from bot.jobs import EarlierElsewhere, Job
 from bot.keys import Keys
 from bot.liveness import Liveness
-from bot.media import Fetched, MediaFetcher
+from bot.media import MediaFetcher
 from bot.message import Message
 from bot.metrics import Metrics
 from bot.order import ArrivalOrder, Place
 from bot.protocol import ProtocolError, dedup_source, render_text_reply
-from bot.push import Outbox, Pusher
+from bot.push import Pusher
 from bot.ratelimit import RateLimiter
 from storage.clock import Clock, utc
-from storage.deliveries import DeliveryRepo, LostOwnership, NonceReused
+from storage.deliveries import Claim, DeliveryRepo, LostOwnership, Nonce, NonceReused
 
 log = logging.getLogger("pingan.pipeline")
 
@@ -63,7 +64,6 @@ class Pipeline:
         services: dict[str, Any],
     ) -> None:
         self.settings = settings
-        self.dispatcher = dispatcher
         self.sessionmaker = sessionmaker
         self.reader = reader
         self.pusher = pusher
@@ -72,15 +72,24 @@ class Pipeline:
         self.liveness = liveness
         self.metrics = metrics
         self.clock = clock
-        self.services = services  # extra handler data: api, pusher…
         self.tasks: set[asyncio.Task[None]] = set()
         self.order = ArrivalOrder()
-        self.claims = ArrivalOrder()  # claims too, so that ledger ids follow arrival order
         #: Deliveries whose handler runs in this process now; a row of ours that is still
         #: "processing" but not in here was left by a failure and is an orphan like any other.
         self.active: set[str] = set()
         self.limiter = RateLimiter(settings.user_rate_limit, settings.user_rate_window, clock)
-        self._postgres = sessionmaker.kw["bind"].dialect.name == "postgresql"
+        owner = liveness.instance
+        self.claims = Claims(sessionmaker, owner=owner, clock=clock, limit=settings.batch_limit)
+        self.effects = Effects(
+            settings=settings,
+            dispatcher=dispatcher,
+            sessionmaker=sessionmaker,
+            keys=keys,
+            clock=clock,
+            owner=owner,
+            render=self._render,
+            services=services,
+        )
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(coro)
@@ -101,9 +110,9 @@ class Pipeline:
         the message is not stored yet (answer nothing useful, so that WeChat retries)."""
         job = self._job(message, payload)
         place = self.order.enter(message.openid)
-        claim_place = self.claims.enter(message.openid)
+        # Claims queue in the order the tasks start, which is the order of arrival.
         self._spawn(
-            self._deliver(message, nonce, job, place, claim_place),
+            self._deliver(message, nonce, job, place),
             f"update-{job.key[:8]}",
         )
         try:
@@ -125,17 +134,10 @@ class Pipeline:
         nonce: Nonce | None,
         job: Job,
         place: Place,
-        claim_place: Place,
     ) -> None:
         previous, mine = place
         try:
-            before, my_claim = claim_place
-            try:
-                if before is not None:
-                    await asyncio.shield(before)
-                claimed = await self._claim(message, job, nonce)
-            finally:
-                self.claims.pass_through(before, my_claim)
+            claimed = await self._claim(message, job, nonce)
             job.stored = True
             if claimed:
                 self._handling(job)
@@ -191,23 +193,18 @@ class Pipeline:
         )
 
     async def _claim(self, message: Message, job: Job, nonce: Nonce | None) -> bool:
-        async with self.sessionmaker.begin() as session:
-            repo = DeliveryRepo(session)
-            if nonce is not None:
-                try:
-                    await repo.use_nonce(*nonce, now=utc(self.clock))
-                except NonceReused:
-                    self.metrics.forged.labels(reason="nonce").inc()
-                    raise ProtocolError(403, "nonce already used with another body") from None
-            return await repo.claim(
-                dedup_key=job.key,
-                user_key=job.user_key,
-                owner=self.liveness.instance,
-                msg_type=message.msg_type,
-                event=message.event,
-                payload=job.payload,
-                now=utc(self.clock),
-            )
+        claim = Claim(
+            dedup_key=job.key,
+            user_key=job.user_key,
+            msg_type=message.msg_type,
+            event=message.event,
+            payload=job.payload,
+        )
+        try:
+            return await self.claims.claim(claim, nonce)
+        except NonceReused:
+            self.metrics.forged.labels(reason="nonce").inc()
+            raise ProtocolError(403, "nonce already used with another body") from None
 
     async def _retry(self, message: Message, job: Job) -> None:
         """WeChat sent this delivery again: reply as stored, or take over from a dead owner."""
@@ -252,11 +249,8 @@ class Pipeline:
 
     async def _process(self, message: Message, job: Job) -> None:
         key = job.key
-        text: str | None
-        after: list[Callable[[], Awaitable[None]]] = []
-        pushes: list[int] = []
         try:
-            text, xml, pushes = await self._run(message, job, after)
+            handled = await self._run(message, job)
         except LostOwnership:
             log.warning("another process took over key=%s: effects rolled back", key[:12])
             return
@@ -267,23 +261,23 @@ class Pipeline:
             )
             self.metrics.handler_errors.inc()
             text = _("系统繁忙，您的消息已记录，请稍后再试。")
-            xml = self._render(message, text)
-            if not await self._close(job, status="failed", xml=xml):
+            handled = Handled(text=text, xml=self._render(message, text), pushes=[])
+            if not await self._close(job, status="failed", xml=handled.xml):
                 return
         if job.late:
-            if text:
+            if handled.text:
                 self.metrics.late_replies.inc()
-                if not job.reply_queued:  # went late while the handler ran
-                    await self.pusher.send_text(message.openid, text)
+                if not handled.queued:  # went late while the handler ran
+                    await self.pusher.send_text(message.openid, handled.text)
         else:
-            job.reply.set_result(xml)
+            job.reply.set_result(handled.xml)
         # Calls to WeChat the update asked for, now that it is stored and answered.
-        for effect in after:
+        for effect in handled.after:
             try:
                 await effect()
             except Exception as exc:
                 loggers.safe_exception(log, "after-commit effect failed key=%s", key[:12], exc=exc)
-        await self.pusher.flush(pushes)
+        await self.pusher.flush(handled.pushes)
 
     async def _close(self, job: Job, *, status: str, xml: str) -> bool:
         """Record a delivery that ran no handler (failed or over the limit), payload sealed."""
@@ -306,78 +300,24 @@ class Pipeline:
             account=message.account, openid=message.openid, content=text, now=int(self.clock())
         )
 
-    async def _run(
-        self, message: Message, job: Job, after: list[Callable[[], Awaitable[None]]]
-    ) -> tuple[str | None, str, list[int]]:
-        key = job.key
+    async def _run(self, message: Message, job: Job) -> Handled:
         if self.limiter.over(message):
             self.metrics.rate_limited.inc()
             notice = _("您发送得太快了，消息已记录。请稍等一分钟再发。紧急情况请直接拨打 110。")
             xml = self._render(message, notice)
             if not await self._close(job, status="limited", xml=xml):
-                raise LostOwnership(key)
-            return notice, xml, []
+                raise LostOwnership(job.key)
+            return Handled(text=notice, xml=xml, pushes=[])
         fetched = await self.media.fetch_if_wanted(message)
         delay = 0.01
         while True:
             try:
-                # The handler's own time: waiting for another process's turn is not counted.
-                return await asyncio.wait_for(
-                    self._transaction(message, job, after, fetched),
-                    self.settings.handler_timeout,
-                )
+                return await self.effects.handle(Work(message, job, fetched))
             except EarlierElsewhere:
                 await asyncio.sleep(delay)  # nothing was done yet: wait for it, then again
                 delay = min(delay * 2, 0.2)
                 if fetched.media is None:  # the earlier message may open a step that wants it
                     fetched = await self.media.fetch_if_wanted(message)
-
-    async def _transaction(
-        self,
-        message: Message,
-        job: Job,
-        after: list[Callable[[], Awaitable[None]]],
-        fetched: Fetched,
-    ) -> tuple[str | None, str, list[int]]:
-        """The handler's effects, the dialog, the stored reply and the ledger: all or nothing."""
-        async with self.sessionmaker.begin() as session:
-            repo = DeliveryRepo(session)
-            if self._postgres:
-                # Across processes: one update of a user at a time, and in claim order (this
-                # process's own are already ordered by ``ArrivalOrder``).
-                await session.execute(select(func.pg_advisory_xact_lock(lock_id(job.user_key))))
-                if await repo.earlier_pending(job.user_key, job.key, self.liveness.instance):
-                    raise EarlierElsewhere
-            now = utc(self.clock)
-            outbox = Outbox(session, now, self.keys)
-            data: dict[str, Any] = {
-                **self.services,
-                "session": session,
-                "settings": self.settings,
-                "now": now,
-                "clock": self.clock,
-                "outbox": outbox,
-                "media": fetched.media,
-                "media_problem": fetched.problem,
-                "sessionmaker": self.sessionmaker,
-                "after_commit": after,
-            }
-            text = await self.dispatcher.feed(message, data)
-            xml = self._render(message, text) if text else ""
-            queued = False
-            if job.late and text:  # already late (a takeover): the reply commits with the rest
-                await outbox.text(message.openid, text)
-                queued = True
-            await repo.finish(
-                job.key,
-                owner=self.liveness.instance,
-                status="done",
-                reply=xml,
-                payload="",
-                now=now,
-            )
-        job.reply_queued = queued
-        return text, xml, outbox.ids
 
     async def resume(self, message: Message, key: str, payload: str) -> None:
         """Finish a delivery ``adopt``ed from a dead process; the reply goes out as a push.

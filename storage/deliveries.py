@@ -7,14 +7,31 @@ message's effects commit once even when two processes ran its handler.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from storage.models import Delivery, WebhookNonce
-from storage.upsert import insert_ignore
+from storage.models import Base, Delivery, WebhookNonce
+from storage.upsert import dialect_insert
+
+#: A plain-mode call's keyed (timestamp, nonce) digest and its body's.
+Nonce = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery to record: its keyed dedup key and sender, and the inbound payload."""
+
+    dedup_key: str
+    user_key: str | None
+    msg_type: str
+    event: str | None
+    payload: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,46 +58,132 @@ class LostOwnership(Exception):
     """Another process took the delivery over: this handler's effects must not commit."""
 
 
+def sender_lock_id(user_key: str) -> int:
+    """A signed 64-bit key for pg_advisory_xact_lock (the user key is already a keyed hash)."""
+    return int.from_bytes(bytes.fromhex(user_key[:16]), "big", signed=True)
+
+
 class DeliveryRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def use_nonce(self, nonce_key: str, body_hash: str, now: datetime) -> None:
-        """Remember a (timestamp, nonce) pair with its body; the same body may come again."""
-        if await insert_ignore(
-            self.session, WebhookNonce, nonce_key=nonce_key, body_hash=body_hash, seen_at=now
-        ):
-            return
-        seen = await self.session.scalar(
-            select(WebhookNonce.body_hash).where(WebhookNonce.nonce_key == nonce_key)
-        )
-        if seen != body_hash:
-            raise NonceReused
+    async def use_nonces(self, nonces: Sequence[Nonce], now: datetime) -> list[bool]:
+        """Remember each (timestamp, nonce) digest with its body's; for each, whether it was
+        seen before with another body (a forged or replayed call). One statement when every
+        nonce is new, which is the rule."""
+        first: dict[str, str] = {}
+        for key, body in nonces:
+            first.setdefault(key, body)
+        rows = [{"nonce_key": k, "body_hash": b, "seen_at": now} for k, b in first.items()]
+        new = set(await self._insert_new(WebhookNonce, WebhookNonce.nonce_key, rows))
+        stored = dict(first)
+        if old := [k for k in first if k not in new]:
+            stmt = select(WebhookNonce.nonce_key, WebhookNonce.body_hash).where(
+                WebhookNonce.nonce_key.in_(old)
+            )
+            stored.update(
+                {row.nonce_key: row.body_hash for row in await self.session.execute(stmt)}
+            )
+        return [stored[key] != body for key, body in nonces]
 
-    async def claim(
-        self,
-        *,
-        dedup_key: str,
-        user_key: str | None,
-        owner: str,
-        msg_type: str,
-        event: str | None,
-        payload: str,
-        now: datetime,
-    ) -> bool:
-        """Record a delivery; False when the same delivery was recorded before (a retry)."""
-        return await insert_ignore(
-            self.session,
-            Delivery,
-            dedup_key=dedup_key,
-            user_key=user_key,
-            owner=owner,
-            msg_type=msg_type,
-            event=event,
-            payload=payload,
-            status="processing",
-            received_at=now,
+    async def claim_many(
+        self, claims: Sequence[Claim], *, owner: str, now: datetime
+    ) -> list[bool]:
+        """Record deliveries in one statement, in the given order (ledger ids follow it); for
+        each, whether it was recorded now (False: a copy of one recorded before, or of one
+        earlier in the list)."""
+        rows = {
+            c.dedup_key: {
+                "dedup_key": c.dedup_key,
+                "user_key": c.user_key,
+                "owner": owner,
+                "msg_type": c.msg_type,
+                "event": c.event,
+                "payload": c.payload,
+                "status": "processing",
+                "received_at": now,
+            }
+            for c in reversed(claims)  # the first copy's row wins
+        }
+        ordered = [rows[key] for key in dict.fromkeys(c.dedup_key for c in claims)]
+        new = set(await self._insert_new(Delivery, Delivery.dedup_key, ordered))
+        won = []
+        for claim in claims:
+            won.append(claim.dedup_key in new)
+            new.discard(claim.dedup_key)
+        return won
+
+    async def _insert_new(
+        self, model: type[Base], key: InstrumentedAttribute[str], rows: list[dict[str, Any]]
+    ) -> list[str]:
+        """INSERT … ON CONFLICT DO NOTHING RETURNING key: the keys inserted now."""
+        if not rows:
+            return []
+        stmt = dialect_insert(self.session, model).values(rows).on_conflict_do_nothing()
+        return list((await self.session.scalars(stmt.returning(key))).all())
+
+    async def lock_senders(self, user_keys: Iterable[str]) -> None:
+        """PostgreSQL: hold these senders until the transaction ends, taken in one order in
+        every process so that two batches never wait for each other."""
+        ids = sorted(sender_lock_id(key) for key in user_keys)
+        stmt = text(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(CAST(:ids AS bigint[])) AS k"
+            " ORDER BY k) AS ordered"
         )
+        await self.session.execute(stmt, {"ids": ids})
+
+    async def owned(self, keys: Sequence[str], owner: str) -> set[str]:
+        """Which of these deliveries this process still owns unfinished, locked until the
+        transaction ends (on PostgreSQL a takeover waits for it, then finds them finished;
+        SQLite's single writer holds them anyway)."""
+        stmt = (
+            select(Delivery.dedup_key)
+            .where(
+                Delivery.dedup_key.in_(keys),
+                Delivery.owner == owner,
+                Delivery.status == "processing",
+            )
+            .order_by(Delivery.dedup_key)  # every process locks in one order: no deadlock
+            .with_for_update()
+        )
+        return set((await self.session.scalars(stmt)).all())
+
+    async def waiting_elsewhere(self, keys: Sequence[str], owner: str) -> set[str]:
+        """Those of these deliveries whose sender has an earlier one still handled by another
+        process (that one goes first)."""
+        earlier = aliased(Delivery)
+        stmt = select(Delivery.dedup_key).where(
+            Delivery.dedup_key.in_(keys),
+            select(earlier.id)
+            .where(
+                earlier.user_key == Delivery.user_key,
+                earlier.status == "processing",
+                earlier.id < Delivery.id,
+                earlier.owner != owner,
+            )
+            .exists(),
+        )
+        return set((await self.session.scalars(stmt)).all())
+
+    async def finish_done(
+        self, replies: Sequence[tuple[str, str]], *, owner: str, now: datetime
+    ) -> None:
+        """Close handled deliveries (key, reply XML) that ``owned`` locked for this
+        transaction, in one executemany; their payload is no longer needed."""
+        if not replies:
+            return
+        table = Delivery.__table__
+        assert isinstance(table, Table)
+        stmt = (
+            update(table)
+            .where(
+                table.c.dedup_key == bindparam("key"),
+                table.c.owner == owner,
+                table.c.status == "processing",
+            )
+            .values(status="done", reply=bindparam("xml"), payload="", finished_at=now)
+        )
+        await self.session.execute(stmt, [{"key": key, "xml": xml} for key, xml in replies])
 
     async def take_over(self, dedup_key: str, *, old: str | None, owner: str) -> str | None:
         """Become the owner of a delivery whose owner is gone; returns its payload if won."""
@@ -132,17 +235,6 @@ class DeliveryRepo:
         if row is None:
             return None
         return DeliveryOutcome(status=row.status, reply=row.reply, owner=row.owner)
-
-    async def earlier_pending(self, user_key: str, dedup_key: str, owner: str) -> int:
-        """Deliveries of the same user, claimed before this one, another process still handles."""
-        mine = select(Delivery.id).where(Delivery.dedup_key == dedup_key).scalar_subquery()
-        stmt = select(func.count()).where(
-            Delivery.user_key == user_key,
-            Delivery.status == "processing",
-            Delivery.id < mine,
-            Delivery.owner != owner,
-        )
-        return int(await self.session.scalar(stmt) or 0)
 
     async def orphans(self, after_id: int = 0, limit: int = 500) -> list[Orphan]:
         """Deliveries still "processing", oldest first: the caller tells which are orphaned."""

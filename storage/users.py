@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -10,6 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.clock import to_the_hour
 from storage.deliveries import DeliveryRepo
 from storage.models import Community, DialogState, EnrolmentCode, OutboundMessage, User
+
+
+async def preload(session: AsyncSession, openids: Iterable[str]) -> None:
+    """Load these senders' profiles and dialogs into the session, two statements for a whole
+    batch: the handlers' own lookups by openid then find them without a query."""
+    ids = list(openids)
+    await session.scalars(select(User).where(User.openid.in_(ids)))
+    await session.scalars(select(DialogState).where(DialogState.openid.in_(ids)))
 
 
 class UserRepo:

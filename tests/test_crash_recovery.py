@@ -18,7 +18,7 @@ from bot.protocol import dedup_source
 from bot.typedefs import keys_key, metrics_key, pipeline_key, sessionmaker_key, sweeper_key
 from simulator import FakeClock, FakeWeChat
 from storage.db import create_engine
-from storage.deliveries import DeliveryRepo
+from storage.deliveries import Claim, DeliveryRepo
 from storage.models import Delivery, UnansweredQuestion
 from tests.conftest import Bot
 
@@ -50,15 +50,15 @@ async def _orphan(
     )
     key = keys.mac("dedup", dedup_source(message))
     async with bot.app[sessionmaker_key].begin() as session:
-        await DeliveryRepo(session).claim(
+        claim = Claim(
             dedup_key=key,
             user_key=keys.mac("user", openid),
-            owner=owner,
             msg_type="text",
             event=None,
             payload=_payload(openid, msg_id, content),
-            now=datetime.fromtimestamp(clock(), tz=UTC),
         )
+        now = datetime.fromtimestamp(clock(), tz=UTC)
+        await DeliveryRepo(session).claim_many([claim], owner=owner, now=now)
     return key
 
 
