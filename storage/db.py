@@ -77,7 +77,10 @@ def _sqlite_engine(url: str, *, immediate: bool, **kwargs: Any) -> AsyncEngine:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """The engine for writes (and, on PostgreSQL, reads too)."""
     if not is_sqlite(url):
-        kwargs.setdefault("pool_pre_ping", True)
+        # No pre-ping: it costs a round trip per checkout. A connection the server dropped
+        # fails its first statement instead; SQLAlchemy then invalidates the pool, and the
+        # webhook's callers retry (WeChat resends an unclaimed message, a failed batch runs
+        # again message by message).
         return _engine(url, **kwargs)
     kwargs.setdefault("pool_size", 1)
     kwargs.setdefault("max_overflow", 0)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.alerts import raise_alert
 from storage.models import Handoff, OfficerAlert, Reminder, UnansweredQuestion
+from storage.upsert import dialect_insert
 
 #: What an officer reads of a hand-off and the questions folded into it.
 HANDOFF_CHARS = 2000
@@ -24,22 +25,28 @@ class InquiryRepo:
         """Count a question the knowledge base could not answer; ``suggested`` is an officer's
         answer to it, the draft of its FAQ entry."""
         key = normalized[:200]
-        stmt = select(UnansweredQuestion).where(UnansweredQuestion.normalized == key)
-        row = (await self.session.execute(stmt)).scalar_one_or_none()
-        if row is None:
-            self.session.add(
-                UnansweredQuestion(
-                    normalized=key,
-                    example=example[:500],
-                    first_asked_at=now,
-                    last_asked_at=now,
-                    suggested_answer=suggested,
-                )
+        insert = dialect_insert(self.session, UnansweredQuestion).values(
+            normalized=key,
+            example=example[:500],
+            asked=1,
+            first_asked_at=now,
+            last_asked_at=now,
+            suggested_answer=suggested,
+        )
+        # One statement, asked often on the webhook's hot path: count it or create it.
+        counted = UnansweredQuestion.__table__.c
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[counted.normalized],
+                set_={
+                    "asked": counted.asked + 1,
+                    "last_asked_at": now,
+                    "suggested_answer": func.coalesce(
+                        insert.excluded.suggested_answer, counted.suggested_answer
+                    ),
+                },
             )
-        else:
-            row.asked += 1
-            row.last_asked_at = now
-            row.suggested_answer = suggested or row.suggested_answer
+        )
 
     async def gaps(self, limit: int = 20) -> list[UnansweredQuestion]:
         stmt = (
