@@ -122,7 +122,7 @@ class Effects:
                 await repo.lock_senders({work.job.user_key for work in batch})
                 waiting = await repo.waiting_elsewhere(keys, self.owner)
             owned = await repo.owned(keys, self.owner)
-            await preload(session, {work.message.openid for work in batch})
+            loaded = await preload(session, {work.message.openid for work in batch})
             replies: list[tuple[str, str]] = []
             for work in batch:
                 key = work.job.key
@@ -135,6 +135,7 @@ class Effects:
                     replies.append((key, handled.xml))
                     outcomes.append(handled)
             await repo.finish_done(replies, owner=self.owner, now=now)
+            del loaded  # held until here: the session keeps unchanged objects only weakly
         return outcomes
 
     async def _handle(self, session: AsyncSession, work: Work, now: datetime) -> Handled:

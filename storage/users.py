@@ -13,12 +13,14 @@ from storage.deliveries import DeliveryRepo
 from storage.models import Community, DialogState, EnrolmentCode, OutboundMessage, User
 
 
-async def preload(session: AsyncSession, openids: Iterable[str]) -> None:
+async def preload(session: AsyncSession, openids: Iterable[str]) -> list[object]:
     """Load these senders' profiles and dialogs into the session, two statements for a whole
-    batch: the handlers' own lookups by openid then find them without a query."""
+    batch: the handlers' own lookups by openid then find them without a query. The session
+    holds its objects weakly: keep the returned list as long as the lookups should hit."""
     ids = list(openids)
-    await session.scalars(select(User).where(User.openid.in_(ids)))
-    await session.scalars(select(DialogState).where(DialogState.openid.in_(ids)))
+    users = (await session.scalars(select(User).where(User.openid.in_(ids)))).all()
+    dialogs = (await session.scalars(select(DialogState).where(DialogState.openid.in_(ids)))).all()
+    return [*users, *dialogs]
 
 
 class UserRepo:
