@@ -44,16 +44,16 @@ class Handler:
 
     async def check(self, message: Message, data: Data) -> Data | None:
         """Run the filters; the extra data they produced, or None when one refused."""
-        extra: Data = {}
+        extra: Data | None = None  # most filters add nothing: no copy of the data for them
         for check in self.filters:
-            verdict = check(message, {**data, **extra})
-            if inspect.isawaitable(verdict):
+            verdict = check(message, data if extra is None else {**data, **extra})
+            if type(verdict) is not bool and inspect.isawaitable(verdict):
                 verdict = await verdict
             if not verdict:
                 return None
             if isinstance(verdict, dict):
-                extra.update(verdict)
-        return extra
+                extra = {**(extra or {}), **verdict}
+        return extra or {}
 
     async def call(self, data: Data) -> Result:
         kwargs = data if self.wants_all else {n: data[n] for n in self.params if n in data}

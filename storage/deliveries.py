@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, text, update
+from sqlalchemy import Column, bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import aliased
 
 from storage.models import Base, Delivery, WebhookNonce
-from storage.upsert import dialect_insert
+from storage.upsert import dialect_insert, table_of
 
 #: A plain-mode call's keyed (timestamp, nonce) digest and its body's.
 Nonce = tuple[str, str]
@@ -75,7 +75,7 @@ class DeliveryRepo:
         for key, body in nonces:
             first.setdefault(key, body)
         rows = [{"nonce_key": k, "body_hash": b, "seen_at": now} for k, b in first.items()]
-        new = set(await self._insert_new(WebhookNonce, WebhookNonce.nonce_key, rows))
+        new = set(await self._insert_new(WebhookNonce, table_of(WebhookNonce).c.nonce_key, rows))
         stored = dict(first)
         if old := [k for k in first if k not in new]:
             stmt = select(WebhookNonce.nonce_key, WebhookNonce.body_hash).where(
@@ -106,7 +106,7 @@ class DeliveryRepo:
             for c in reversed(claims)  # the first copy's row wins
         }
         ordered = [rows[key] for key in dict.fromkeys(c.dedup_key for c in claims)]
-        new = set(await self._insert_new(Delivery, Delivery.dedup_key, ordered))
+        new = set(await self._insert_new(Delivery, table_of(Delivery).c.dedup_key, ordered))
         won = []
         for claim in claims:
             won.append(claim.dedup_key in new)
@@ -114,12 +114,12 @@ class DeliveryRepo:
         return won
 
     async def _insert_new(
-        self, model: type[Base], key: InstrumentedAttribute[str], rows: list[dict[str, Any]]
+        self, model: type[Base], key: Column[Any], rows: list[dict[str, Any]]
     ) -> list[str]:
         """INSERT … ON CONFLICT DO NOTHING RETURNING key: the keys inserted now."""
         if not rows:
             return []
-        stmt = dialect_insert(self.session, model).values(rows).on_conflict_do_nothing()
+        stmt = dialect_insert(self.session, table_of(model)).values(rows).on_conflict_do_nothing()
         return list((await self.session.scalars(stmt.returning(key))).all())
 
     async def lock_senders(self, user_keys: Iterable[str]) -> None:
@@ -172,8 +172,7 @@ class DeliveryRepo:
         transaction, in one executemany; their payload is no longer needed."""
         if not replies:
             return
-        table = Delivery.__table__
-        assert isinstance(table, Table)
+        table = table_of(Delivery)
         stmt = (
             update(table)
             .where(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.alerts import raise_alert
 from storage.models import Handoff, OfficerAlert, Reminder, UnansweredQuestion
-from storage.upsert import dialect_insert
+from storage.upsert import dialect_insert, table_of
 
 #: What an officer reads of a hand-off and the questions folded into it.
 HANDOFF_CHARS = 2000
@@ -25,27 +26,22 @@ class InquiryRepo:
         """Count a question the knowledge base could not answer; ``suggested`` is an officer's
         answer to it, the draft of its FAQ entry."""
         key = normalized[:200]
-        insert = dialect_insert(self.session, UnansweredQuestion).values(
-            normalized=key,
-            example=example[:500],
-            asked=1,
-            first_asked_at=now,
-            last_asked_at=now,
-            suggested_answer=suggested,
-        )
+        counted = table_of(UnansweredQuestion).c
+        again: dict[str, Any] = {"asked": counted.asked + 1, "last_asked_at": now}
+        if suggested is not None:
+            again["suggested_answer"] = suggested
         # One statement, asked often on the webhook's hot path: count it or create it.
-        counted = UnansweredQuestion.__table__.c
         await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[counted.normalized],
-                set_={
-                    "asked": counted.asked + 1,
-                    "last_asked_at": now,
-                    "suggested_answer": func.coalesce(
-                        insert.excluded.suggested_answer, counted.suggested_answer
-                    ),
-                },
+            dialect_insert(self.session, table_of(UnansweredQuestion))
+            .values(
+                normalized=key,
+                example=example[:500],
+                asked=1,
+                first_asked_at=now,
+                last_asked_at=now,
+                suggested_answer=suggested,
             )
+            .on_conflict_do_update(index_elements=[counted.normalized], set_=again)
         )
 
     async def gaps(self, limit: int = 20) -> list[UnansweredQuestion]:

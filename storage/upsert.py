@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
 
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """A model's table, for Core statements that bypass the ORM's per-object work."""
+    return cast(Table, model.__table__)
+
+
 def dialect_insert(
-    session: AsyncSession, model: type[DeclarativeBase]
+    session: AsyncSession, model: type[DeclarativeBase] | Table
 ) -> postgresql.Insert | sqlite.Insert:
-    """The INSERT of the session's dialect, which knows ON CONFLICT."""
+    """The INSERT of the session's dialect, which knows ON CONFLICT. Given a model's table
+    rather than the model, it skips the ORM's per-row work (for many rows at a time)."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
