@@ -116,11 +116,13 @@ class DeliveryRepo:
     async def _insert_new(
         self, model: type[Base], key: Column[Any], rows: list[dict[str, Any]]
     ) -> list[str]:
-        """INSERT … ON CONFLICT DO NOTHING RETURNING key: the keys inserted now."""
+        """INSERT … ON CONFLICT DO NOTHING RETURNING key: the keys inserted now. Run as an
+        executemany, which SQLAlchemy sends as multi-row VALUES ("insertmanyvalues") from one
+        compiled statement, whatever the number of rows."""
         if not rows:
             return []
-        stmt = dialect_insert(self.session, table_of(model)).values(rows).on_conflict_do_nothing()
-        return list((await self.session.scalars(stmt.returning(key))).all())
+        stmt = dialect_insert(self.session, table_of(model)).on_conflict_do_nothing()
+        return list((await self.session.scalars(stmt.returning(key), rows)).all())
 
     async def lock_senders(self, user_keys: Iterable[str]) -> None:
         """PostgreSQL: hold these senders until the transaction ends, taken in one order in

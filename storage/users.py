@@ -43,7 +43,8 @@ class UserRepo:
             self.session.add(user)
         user.last_inbound_at = hour
         user.last_inbound_kind = kind
-        await self.session.flush()
+        if created:  # the row exists from here on; changes to known users wait for the commit
+            await self.session.flush()
         return user, created
 
     async def forget(self, openid: str, *, user_key: str, enrolment_key: str) -> None:
