@@ -8,28 +8,50 @@ on SQLite) is paid once per batch rather than once per message.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Runs one batch; returns, item by item, a result or the exception that item should raise.
-RunBatch = Callable[[list[T]], Awaitable[Sequence[R | BaseException]]]
+
+class Entry(Generic[T, R]):
+    """An item in a batch and the promise made to whoever submitted it."""
+
+    __slots__ = ("future", "item")
+
+    def __init__(self, item: T, future: asyncio.Future[R]) -> None:
+        self.item = item
+        self.future = future
+
+    def settle(self, outcome: R | BaseException) -> None:
+        """Hand the submitter its result (or exception) now; later calls are ignored."""
+        if self.future.done():
+            return
+        if isinstance(outcome, BaseException):
+            self.future.set_exception(outcome)
+            self.future.exception()  # the submitter may be gone: never "never retrieved"
+        else:
+            self.future.set_result(outcome)
+
+
+#: Runs one batch, settling each entry as soon as its outcome is known (a batch may finish
+#: in parts); an entry it leaves unsettled fails with the runner's exception.
+RunBatch = Callable[[list[Entry[T, R]]], Awaitable[None]]
 
 
 class Batcher(Generic[T, R]):
     def __init__(self, run: RunBatch[T, R], *, limit: int = 64) -> None:
         self._run = run
         self._limit = limit
-        self._queue: list[tuple[T, asyncio.Future[R]]] = []
+        self._queue: list[Entry[T, R]] = []
         self._worker: asyncio.Task[None] | None = None
 
     async def submit(self, item: T) -> R:
-        """Queue the item and wait for its batch. The batch runs to the end even if this
+        """Queue the item and wait for its outcome. The batch runs to the end even if this
         caller is cancelled (its outcome is then dropped)."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._queue.append((item, future))
+        self._queue.append(Entry(item, future))
         if self._worker is None:
             self._worker = asyncio.create_task(self._drain(), name="batcher")
         return await asyncio.shield(future)
@@ -43,20 +65,15 @@ class Batcher(Generic[T, R]):
         finally:
             self._worker = None  # no await since the queue was seen empty: nothing is missed
 
-    async def _settle(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
-        stop: BaseException | None = None
+    async def _settle(self, batch: list[Entry[T, R]]) -> None:
+        failure: BaseException = RuntimeError("the batch ended without an outcome for this")
         try:
-            outcomes: Sequence[R | BaseException] = await self._run([item for item, _ in batch])
-        except BaseException as exc:  # the runner's own failure: every item of the batch shares it
-            outcomes = [exc] * len(batch)
-            stop = None if isinstance(exc, Exception) else exc  # cancelled: settle, then stop
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
-            if future.done():
-                continue
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-                future.exception()  # the submitter may be gone: never "never retrieved"
-            else:
-                future.set_result(outcome)
-        if stop is not None:
-            raise stop
+            await self._run(batch)
+        except BaseException as exc:  # the runner's own failure: what is left shares it
+            failure = exc
+            if not isinstance(exc, Exception):  # cancelled: settle, then stop
+                for entry in batch:
+                    entry.settle(exc)
+                raise
+        for entry in batch:
+            entry.settle(failure)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.batcher import Batcher
+from bot.batcher import Batcher, Entry
 from storage.clock import Clock, utc
 from storage.deliveries import Claim, DeliveryRepo, Nonce, NonceReused
 
@@ -41,7 +41,8 @@ class Claims:
         before; raises ``NonceReused`` for a nonce seen before with another body."""
         return await self._batcher.submit(Request(claim, nonce))
 
-    async def _record(self, requests: list[Request]) -> list[bool | BaseException]:
+    async def _record(self, entries: list[Entry[Request, bool]]) -> None:
+        requests = [entry.item for entry in entries]
         now = utc(self.clock)
         async with self.sessionmaker.begin() as session:
             repo = DeliveryRepo(session)
@@ -50,4 +51,5 @@ class Claims:
             refused = {id(r) for r, bad in zip(signed, reused, strict=True) if bad}
             taken = [r for r in requests if id(r) not in refused]
             won = iter(await repo.claim_many([r.claim for r in taken], owner=self.owner, now=now))
-        return [NonceReused() if id(r) in refused else next(won) for r in requests]
+        for entry, request in zip(entries, requests, strict=True):
+            entry.settle(NonceReused() if id(request) in refused else next(won))

@@ -9,11 +9,14 @@ waits for the one before it, ``bot.order``). In one transaction it
 3. loads the senders' profiles and dialogs in two statements;
 4. runs the handlers one after another, then closes every ledger row in one statement.
 
-All or nothing: when anything fails (a handler raises, the batch runs past its budget, the
-store refuses the commit), the transaction rolls back and each message of the batch runs
-again alone, so a failing handler fails only its own message. No effect outside the store
-has run at that point: the handlers' calls to WeChat (``after_commit``, the outbox) start
-only once their transaction committed, and the rolled-back attempt's are dropped with it.
+All or nothing: when anything fails, the transaction rolls back and the batch runs again.
+If a handler raised or ran past the batch's budget, the others go again together without it,
+then it alone with the full handler timeout (so a slow handler, a heavy statistics query
+say, holds the others up for one budget at most); if the failure was outside the handlers
+(the store refused the commit), each message goes again alone. A failing handler therefore
+fails only its own message. No effect outside the store has run when a batch rolls back:
+the handlers' calls to WeChat (``after_commit``, the outbox) start only once their
+transaction committed, and the rolled-back attempt's are dropped with it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.batcher import Batcher
+from bot.batcher import Batcher, Entry
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.jobs import EarlierElsewhere, Job
@@ -65,6 +68,13 @@ class Handled:
     queued: bool = False  # the reply itself is in the outbox (the webhook answered already)
 
 
+@dataclass
+class _Progress:
+    """Which message's handler an attempt is running (to blame it if the batch fails)."""
+
+    current: int | None = None
+
+
 class Effects:
     def __init__(
         self,
@@ -94,23 +104,52 @@ class Effects:
         process took the message over, ``EarlierElsewhere`` when it must wait its turn."""
         return await self._batcher.submit(work)
 
-    async def _run(self, batch: list[Work]) -> list[Handled | BaseException]:
-        alone = len(batch) == 1
-        budget = self.settings.handler_timeout if alone else self.settings.batch_budget
+    async def _run(self, batch: list[Entry[Work, Handled]]) -> None:
+        """Run a batch; each message's submitter hears as soon as its part committed."""
+        works = [entry.item for entry in batch]
+        if len(batch) == 1:
+            try:
+                async with asyncio.timeout(self.settings.handler_timeout):
+                    outcomes = await self._attempt(works, _Progress())
+            except Exception as exc:
+                outcomes = [exc]
+            batch[0].settle(outcomes[0])
+            return
+        progress = _Progress()
         try:
-            async with asyncio.timeout(budget):
-                return await self._attempt(batch)
+            async with asyncio.timeout(self.settings.batch_budget):
+                outcomes = await self._attempt(works, progress)
         except Exception as exc:
-            if alone:
-                return [exc]
+            culprit = progress.current
             log.warning(
-                "a batch of %d failed (%s): each message runs again alone",
+                "a batch of %d failed (%s) %s",
                 len(batch),
                 type(exc).__name__,
+                "in a handler: the others run again without it, then it alone"
+                if culprit is not None
+                else "outside the handlers: each message runs again alone",
             )
-        return [(await self._run([work]))[0] for work in batch]
+        else:
+            for entry, outcome in zip(batch, outcomes, strict=True):
+                entry.settle(outcome)
+            return
+        if culprit is None:
+            for entry in batch:
+                await self._run([entry])
+            return
+        # The culprit last and alone, so that it holds no one up; its sender's later
+        # messages (if any) still follow it.
+        sender = works[culprit].job.user_key
+        first = [e for i, e in enumerate(batch) if i < culprit or e.item.job.user_key != sender]
+        if first:
+            await self._run(first)
+        for entry in batch:
+            if entry not in first:
+                await self._run([entry])
 
-    async def _attempt(self, batch: list[Work]) -> list[Handled | BaseException]:
+    async def _attempt(
+        self, batch: list[Work], progress: _Progress
+    ) -> list[Handled | BaseException]:
         now = utc(self.clock)
         keys = [work.job.key for work in batch]
         outcomes: list[Handled | BaseException] = []
@@ -124,16 +163,18 @@ class Effects:
             owned = await repo.owned(keys, self.owner)
             loaded = await preload(session, {work.message.openid for work in batch})
             replies: list[tuple[str, str]] = []
-            for work in batch:
+            for i, work in enumerate(batch):
                 key = work.job.key
                 if key in waiting:
                     outcomes.append(EarlierElsewhere())
                 elif key not in owned:
                     outcomes.append(LostOwnership(key))
                 else:
+                    progress.current = i
                     handled = await self._handle(session, work, now)
                     replies.append((key, handled.xml))
                     outcomes.append(handled)
+            progress.current = None
             await repo.finish_done(replies, owner=self.owner, now=now)
             del loaded  # held until here: the session keeps unchanged objects only weakly
         return outcomes
