@@ -3,8 +3,8 @@
 A batch (see ``bot.batcher``) holds messages of different senders (a sender's next message
 waits for the one before it, ``bot.order``). In one transaction it
 
-1. on PostgreSQL, locks the senders (advisory locks, in one order in every process) and
-   sets aside messages whose sender has an earlier one still handled by another process;
+1. on PostgreSQL, locks the senders (advisory locks, in one order in every process); sets
+   aside messages whose sender has an earlier one still handled by another process;
 2. locks the batch's ledger rows and drops those this process no longer owns (taken over);
 3. loads the senders' profiles and dialogs in two statements;
 4. runs the handlers one after another, then closes every ledger row in one statement.
@@ -155,11 +155,10 @@ class Effects:
         outcomes: list[Handled | BaseException] = []
         async with self.sessionmaker.begin() as session:
             repo = DeliveryRepo(session)
-            waiting: set[str] = set()
-            if self.postgres:
-                # Across processes: one update of a sender at a time, in claim order.
+            if self.postgres:  # SQLite's one writer at a time is lock enough
                 await repo.lock_senders({work.job.user_key for work in batch})
-                waiting = await repo.waiting_elsewhere(keys, self.owner)
+            # Across processes: a sender's messages in claim order.
+            waiting = await repo.waiting_elsewhere(keys, self.owner)
             owned = await repo.owned(keys, self.owner)
             loaded = await preload(session, {work.message.openid for work in batch})
             replies: list[tuple[str, str]] = []
