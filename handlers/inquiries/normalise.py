@@ -13,12 +13,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
-from itertools import pairwise, product
+from itertools import product
 
 import jieba
 import opencc
 from pypinyin import lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
+
+from handlers.inquiries.segment import cut_for_search
 
 # Homophone and look-alike typos residents make; applied after traditional→simplified.
 TYPOS = {
@@ -169,7 +171,7 @@ def _number(numeral: str) -> int:
 
 
 def tokens(text: str) -> list[str]:
-    return [t for t in jieba.lcut_for_search(text) if t.strip() and t not in STOPWORDS]
+    return [t for t in cut_for_search(text) if t.strip() and t not in STOPWORDS]
 
 
 #: Words asking about an attribute every entry answers (its fee, materials, time): they count
@@ -218,6 +220,9 @@ FUNCTION_CHARS = frozenset(
 
 #: A query word this common is a real word, not a typo; left alone.
 COMMON_WORD = 100
+#: At most this many pairs of characters keep their readings' openings cached, and at most
+#: this many runs their fix.
+PAIRS_CACHED = RUNS_CACHED = 50_000
 
 
 class Speller:
@@ -243,6 +248,8 @@ class Speller:
         self._openings: dict[int, set[tuple[str, ...]]] = {}
         for sound in by_sound:
             self._openings.setdefault(len(sound), set()).add(sound[:2])
+        self._pair_sizes: dict[str, frozenset[int]] = {}
+        self._fixes: dict[str, str | None] = {}
 
     def _sounds_like(self, run: str) -> str | None:
         sounds: list[tuple[str, ...]] = [()]
@@ -264,48 +271,54 @@ class Speller:
         return found.pop() if len(found) == 1 else None
 
     def correct(self, text: str) -> str:
-        if not text:
+        starts = self._starts(text)
+        if not any(starts):  # no run sounds like the start of a word
             return text
-        freq = jieba.dt.FREQ
-        # A run is all Han: it lies in one Han stretch, and a fix (a word as long as the run)
-        # keeps the stretches where they are.
-        stretches = [m.span() for m in _HAN_STRETCH.finditer(text)]
-        starts = _starts(text)
         for size in (4, 3, 2):
-            openings = self._openings.get(size, set())
-            for begin, end in stretches:
-                i = begin
-                while i + size <= end:
-                    run = text[i : i + size]
-                    if (
-                        openings.isdisjoint(starts[i])  # no word sounds like it: no search
-                        or run in self.words
-                        or freq.get(run, 0) >= COMMON_WORD
-                    ):
-                        i += 1
-                        continue
-                    word = self._sounds_like(run)
-                    if word is None:
-                        i += 1
-                        continue
+            i = 0
+            while i + size <= len(text):
+                # A run no word sounds like is passed over without a search.
+                if size in starts[i] and (word := self._fix(text[i : i + size])):
                     text = text[:i] + word + text[i + size :]
-                    starts = _starts(text)
+                    starts = self._starts(text)
                     i += size
+                else:
+                    i += 1
         return text
+
+    def _fix(self, run: str) -> str | None:
+        """The word ``run`` is a typo of, if any; cached, as the same runs keep coming."""
+        if run in self._fixes:
+            return self._fixes[run]
+        word = None
+        # A run is all Han, and a fix (a word as long as the run) keeps it so.
+        if _is_han(run) and run not in self.words and jieba.dt.FREQ.get(run, 0) < COMMON_WORD:
+            word = self._sounds_like(run)
+        if len(self._fixes) >= RUNS_CACHED:
+            self._fixes.clear()
+        self._fixes[run] = word
+        return word
+
+    def _starts(self, text: str) -> list[frozenset[int]]:
+        """For each position, the lengths of the vocabulary words whose first two syllables
+        its character and the next can be read as (none past a non-Han character)."""
+        return [self._opening(text[i : i + 2]) for i in range(len(text) - 1)]
+
+    def _opening(self, pair: str) -> frozenset[int]:
+        # Cached: questions keep using the same few hundred pairs of characters.
+        sizes = self._pair_sizes.get(pair)
+        if sizes is None:
+            if len(self._pair_sizes) >= PAIRS_CACHED:
+                self._pair_sizes.clear()  # a crude bound on memory: rarely, if ever, reached
+            first, second = (_readings(c) if _is_han(c) else () for c in pair)
+            sounds = set(product(first, second))
+            sizes = frozenset(n for n, ops in self._openings.items() if not sounds.isdisjoint(ops))
+            self._pair_sizes[pair] = sizes
+        return sizes
 
 
 def _is_han(text: str) -> bool:
     return all("\u4e00" <= c <= "\u9fff" for c in text)
-
-
-_HAN_STRETCH = re.compile("[\u4e00-\u9fff]+")
-
-
-def _starts(text: str) -> list[set[tuple[str, str]]]:
-    """For each position, the toneless readings its character and the next can start with
-    (none past a non-Han character, whose readings are not looked up)."""
-    readings = [_readings(c) if "\u4e00" <= c <= "\u9fff" else () for c in text]
-    return [set(product(first, second)) for first, second in pairwise(readings)]
 
 
 _LETTERS = re.compile(r"[a-z]{2,}")
