@@ -8,10 +8,11 @@ import random
 from pathlib import Path
 
 import jieba
+from jieba import finalseg
 
 from handlers.inquiries.kb import load_kb
 from handlers.inquiries.matcher import default_matcher
-from handlers.inquiries.segment import cut_for_search
+from handlers.inquiries.segment import _hmm_cut, cut_for_search
 
 DATA = Path(__file__).parent / "data"
 
@@ -35,3 +36,13 @@ def test_the_same_words_as_jieba() -> None:
     differ = [t for t in texts if cut_for_search(t) != jieba.lcut_for_search(t)]
     assert not differ, [(t, cut_for_search(t), jieba.lcut_for_search(t)) for t in differ[:10]]
     assert len(texts) > 5000
+
+
+def test_the_same_hmm_words_as_jieba() -> None:
+    """Runs jieba's dictionary does not know go to its HMM, redone in segment.py: random
+    characters from the whole Han block, now and then a letter or a digit."""
+    rng = random.Random(11)
+    alphabet = [chr(c) for c in range(0x4E00, 0x9FA6)] + list("abZ09")
+    runs = ["".join(rng.choices(alphabet, k=rng.randint(1, 12))) for _ in range(5000)]
+    differ = [r for r in runs if _hmm_cut(r) != list(finalseg.cut(r))]
+    assert not differ, [(r, _hmm_cut(r), list(finalseg.cut(r))) for r in differ[:10]]
