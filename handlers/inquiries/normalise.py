@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
-from itertools import product
+from functools import cache, reduce
+from operator import add, or_
+from typing import cast
 
 import jieba
 import opencc
@@ -64,6 +65,8 @@ DIALECT: tuple[tuple[str, str], ...] = (
 _NUMERAL = re.compile(r"([一二两三四五六七八九十]{1,3})(?=周?岁)")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 _DIALECT = tuple((re.compile(pattern), repl) for pattern, repl in DIALECT)
+# Most questions have none of these words: one search saves trying the patterns one by one.
+_ANY_DIALECT = re.compile("|".join(f"(?:{pattern})" for pattern, _ in DIALECT))
 
 FILLERS = re.compile(
     r"请问|你好|您好|侬好|你们好|我想问一下|我想问|想问一下|想问|问一下|咨询一下|麻烦|谢谢"
@@ -156,8 +159,9 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", _t2s().convert(text)).lower()
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
-    for pattern, repl in _DIALECT:
-        text = pattern.sub(repl, text)
+    if _ANY_DIALECT.search(text):
+        for pattern, repl in _DIALECT:
+            text = pattern.sub(repl, text)
     text = _NUMERAL.sub(lambda m: str(_number(m[1])), text)  # 十六岁 → 16岁, like the entries
     return PUNCTUATION.sub("", FILLERS.sub("", text))
 
@@ -243,12 +247,14 @@ class Speller:
         # How the vocabulary's sounds begin: a run's readings are only followed while some
         # word still sounds like them, instead of trying every combination of readings.
         self._beginnings = {s[:n] for s in by_sound for n in range(1, len(s) + 1)}
-        # The first two syllables of the sounds, by length: most runs of a question start
-        # with no such pair, and are passed over without a search.
-        self._openings: dict[int, set[tuple[str, ...]]] = {}
+        # How the sounds open: first syllable → second syllable → the lengths (bit n for n
+        # syllables) of the words whose sound opens so. Most runs of a question open with no
+        # such pair, and are passed over without a search.
+        self._openings: dict[str, dict[str, int]] = {}
         for sound in by_sound:
-            self._openings.setdefault(len(sound), set()).add(sound[:2])
-        self._pair_sizes: dict[str, frozenset[int]] = {}
+            row = self._openings.setdefault(sound[0], {})
+            row[sound[1]] = row.get(sound[1], 0) | 1 << len(sound)
+        self._pair_sizes: dict[str, int] = {}
         self._fixes: dict[str, str | None] = {}
 
     def _sounds_like(self, run: str) -> str | None:
@@ -272,13 +278,13 @@ class Speller:
 
     def correct(self, text: str) -> str:
         starts = self._starts(text)
-        if not any(starts):  # no run sounds like the start of a word
-            return text
         for size in (4, 3, 2):
+            if not reduce(or_, starts, 0) >> size & 1:
+                continue  # no run of this size sounds like the start of a word
             i = 0
             while i + size <= len(text):
                 # A run no word sounds like is passed over without a search.
-                if size in starts[i] and (word := self._fix(text[i : i + size])):
+                if starts[i] >> size & 1 and (word := self._fix(text[i : i + size])):
                     text = text[:i] + word + text[i + size :]
                     starts = self._starts(text)
                     i += size
@@ -299,21 +305,29 @@ class Speller:
         self._fixes[run] = word
         return word
 
-    def _starts(self, text: str) -> list[frozenset[int]]:
-        """For each position, the lengths of the vocabulary words whose first two syllables
-        its character and the next can be read as (none past a non-Han character)."""
-        return [self._opening(text[i : i + 2]) for i in range(len(text) - 1)]
+    def _starts(self, text: str) -> list[int]:
+        """For each position, the lengths (bit n for n) of the vocabulary words whose first
+        two syllables its character and the next can be read as (none past a non-Han
+        character)."""
+        pairs = list(map(add, text, text[1:]))
+        cached = list(map(self._pair_sizes.get, pairs))  # the same pairs keep coming
+        if None not in cached:
+            return cast(list[int], cached)
+        return [
+            self._opening(pair) if s is None else s for s, pair in zip(cached, pairs, strict=True)
+        ]
 
-    def _opening(self, pair: str) -> frozenset[int]:
-        # Cached: questions keep using the same few hundred pairs of characters.
-        sizes = self._pair_sizes.get(pair)
-        if sizes is None:
-            if len(self._pair_sizes) >= PAIRS_CACHED:
-                self._pair_sizes.clear()  # a crude bound on memory: rarely, if ever, reached
-            first, second = (_readings(c) if _is_han(c) else () for c in pair)
-            sounds = set(product(first, second))
-            sizes = frozenset(n for n, ops in self._openings.items() if not sounds.isdisjoint(ops))
-            self._pair_sizes[pair] = sizes
+    def _opening(self, pair: str) -> int:
+        if len(self._pair_sizes) >= PAIRS_CACHED:
+            self._pair_sizes.clear()  # a crude bound on memory: rarely, if ever, reached
+        sizes = 0
+        first, second = (_readings(c) if "\u4e00" <= c <= "\u9fff" else () for c in pair)
+        for reading in first:
+            row = self._openings.get(reading)
+            if row:
+                for following in second:
+                    sizes |= row.get(following, 0)
+        self._pair_sizes[pair] = sizes
         return sizes
 
 
