@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 import yaml
 
-from handlers.inquiries.matcher import Matcher, _verdict, default_matcher
+from handlers.inquiries.matcher import (
+    CANDIDATE,
+    CONFIDENT,
+    MARGIN,
+    RATIO,
+    Matcher,
+    _verdict,
+    default_matcher,
+)
 
 DATA = Path(__file__).parent / "data"
 SNAPSHOT = json.loads((DATA / "matcher_verdicts.json").read_text(encoding="utf-8"))
@@ -123,3 +131,9 @@ def test_scoring_only_what_can_change_the_verdict_changes_nothing() -> None:
             continue
         pruned = matcher._scored(query, complete=False)
         assert _verdict(pruned) == _verdict(matcher.rank(question)), question
+
+
+def test_a_target_below_candidate_changes_no_verdict() -> None:
+    """``match`` leaves out targets scoring below CANDIDATE: the second entry's score, which
+    the verdict also reads, matters only within MARGIN or RATIO of a first at CONFIDENT."""
+    assert min(CONFIDENT - MARGIN, CONFIDENT / RATIO) >= CANDIDATE

@@ -129,20 +129,21 @@ class Matcher:
         # Highest bound first: a target's score with its similarity at its ceiling (see
         # ``Phrases.shared``); once a bound cannot reach the floor, neither can the rest.
         shared = self._phrases.shared(query)
-        for i in boosted:
-            shared.setdefault(i, 0)
         size = len(query)
         ceiling = [w_whole * (2 * n / (size + n) + SLACK) for n in range(size + 1)]
-        queue = sorted([(partial[i] + ceiling[n], i) for i, n in shared.items()], reverse=True)
+        bounds = [p + ceiling[n] for p, n in zip(partial, shared, strict=True)]
         similarity = self._phrases.similarity
         is_entry = self._is_entry
         scored: list[tuple[float, int]] = []
         best: list[float] = []  # the best three entry scores so far
-        floor = -math.inf
-        for bound, i in queue:
-            if bound < floor:
+        floor = -math.inf if complete else _floor(best)
+        hopeful = [i for i, bound in enumerate(bounds) if bound >= floor]
+        for i in sorted(hopeful, key=bounds.__getitem__, reverse=True):
+            if bounds[i] < floor:
                 break
             part = partial[i]
+            if not (part or shared[i]):
+                continue  # nothing in common, no facet: scores 0
             score = part + w_whole * similarity(query, i, (floor - part) / w_whole - SLACK)
             if score < floor:
                 continue  # too little to change the verdict (rapidfuzz gave up early)
@@ -221,15 +222,17 @@ def _choices(ranked: list[Match]) -> Verdict:
 def _floor(best: list[float]) -> float:
     """What a target must score to change a verdict, given the best entry scores so far.
 
-    ``_verdict`` reads the first target, the second entry's score (MARGIN, RATIO) and, from
-    CANDIDATE up, the first three targets and entries. A target scoring below the second
-    entry so far, and below the third or CANDIDATE, changes none of them. Until two entries
-    are scored, every target counts (a target left out scores 0, as a missing second does).
+    ``_verdict`` reads, from CANDIDATE up, the first three targets and entries (below it
+    there is no verdict), and the second entry's score (MARGIN, RATIO), which matters only if
+    the first reaches CONFIDENT and the second comes within MARGIN or RATIO of it: above
+    CANDIDATE again (tests/test_matcher_verdicts.py checks the constants). So a target below
+    CANDIDATE changes nothing, nor does one below the second entry so far and below the
+    third.
     """
     if len(best) < 2:
-        return -math.inf
+        return CANDIDATE
     third = best[2] if len(best) > 2 else -math.inf
-    return min(best[1], max(third, CANDIDATE))
+    return max(CANDIDATE, min(best[1], third))
 
 
 def _alternation(words: Iterable[str]) -> re.Pattern[str]:

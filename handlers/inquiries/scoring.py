@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Collection, Iterable
-from itertools import chain
 
 from rapidfuzz import fuzz, process
 
@@ -77,17 +76,22 @@ class Phrases:
                 by_char.setdefault(char, []).append(i)
         #: phrase → the targets that have it (a phrase may repeat within and across targets)
         self.exact = {phrase: frozenset(found) for phrase, found in targets.items()}
-        self._by_char = {char: tuple(found) for char, found in by_char.items()}
+        #: character → an integer with a 32-bit lane per target, 1 where the target has it
+        self._masks = {c: sum(1 << (32 * i) for i in found) for c, found in by_char.items()}
 
-    def shared(self, query: str) -> Counter[int]:
-        """Target → how many of the query's characters (repeats counted) occur in its phrases.
-        Targets sharing none are left out: their similarity is 0.
+    def shared(self, query: str) -> list[int]:
+        """Per target, how many of the query's characters (repeats counted) occur in its
+        phrases; a target sharing none has similarity 0.
 
         The similarity is a ratio 2·LCS / (len(query) + len(phrase)); a common subsequence
         only uses shared characters, so LCS ≤ min(shared, len(phrase)), and the ratio is at
         most 2·shared / (len(query) + shared) whatever the phrase's length: its ceiling.
         """
-        return Counter(chain.from_iterable(self._by_char.get(char, ()) for char in query))
+        # Each character's mask has a 1 in the lane of every target that has it: one sum of
+        # a few big integers counts for every target at once.
+        masks = self._masks
+        total = sum([masks[c] for c in query if c in masks])
+        return memoryview(total.to_bytes(4 * len(self.per_target), "little")).cast("I").tolist()
 
     def similarity(self, query: str, i: int, cutoff: float = 0.0) -> float:
         """The best rapidfuzz ratio of the query to one of target ``i``'s phrases, 0 to 1;
