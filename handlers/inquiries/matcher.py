@@ -89,8 +89,10 @@ class Matcher:
         )
         self._position = {target.id: i for i, target in enumerate(self.targets)}
         self._is_entry = [isinstance(target, Entry) for target in self.targets]
+        # Per facet, one search for any of its words.
         self._facets = [
-            (f.words, frozenset(self._position[e] for e in f.entries)) for f in kb.facets
+            (_alternation(f.words), frozenset(self._position[e] for e in f.entries))
+            for f in kb.facets
         ]
         # One search tells most questions apart from the few that name an agency.
         self._any_name = _alternation(n for r in kb.redirects for n in r.names)
@@ -156,7 +158,7 @@ class Matcher:
 
     def _boosted(self, query: str) -> set[int]:
         """The targets of the facets the question has a word of."""
-        return {i for said, ids in self._facets if any(w in query for w in said) for i in ids}
+        return {i for said, ids in self._facets if said.search(query) for i in ids}
 
     def named_agency(self, question: str) -> Redirect | None:
         """The redirect whose agency the question names, unless it names the police too."""
