@@ -297,6 +297,7 @@ class Speller:
         if run in self._fixes:
             return self._fixes[run]
         word = None
+        jieba.dt.check_initialized()  # what is cached must not be read from an empty FREQ
         # A run is all Han, and a fix (a word as long as the run) keeps it so.
         if _is_han(run) and run not in self.words and jieba.dt.FREQ.get(run, 0) < COMMON_WORD:
             word = self._sounds_like(run)

@@ -1,11 +1,12 @@
 """jieba's search-engine segmentation, the same words as ``jieba.lcut_for_search``, faster.
 
-The matcher cuts every question it scores, and jieba's cut was the costliest step left: it
-builds a dictionary of lists (the DAG of dictionary words) and then walks it again through
+The matcher cuts every question it scores, and jieba's cut was its costliest step: jieba
+builds a dictionary of lists (the DAG of dictionary words) and walks it again through
 generators. ``cut_for_search`` below does the same arithmetic in one backward pass over
-plain lists, and keeps what jieba's HMM (``finalseg``) makes of the runs of characters its
-dictionary does not know, as those runs recur. tests/test_segment.py holds it to jieba's
-own output.
+plain lists. Runs of characters the dictionary does not know go to jieba's HMM
+(``finalseg``), redone here with back pointers instead of a copy of every path at every
+step, and its words are kept per run, as runs recur. tests/test_segment.py holds both to
+jieba's own output.
 """
 
 from __future__ import annotations
