@@ -1,17 +1,69 @@
-"""The matcher's verdicts stay put: a fixed sample recorded before ``match`` stopped scoring
-every target, and ``match`` scoring only the targets that can change a verdict agrees with
-the verdict on the complete ranking."""
+"""The matcher's verdicts stay put: every phrasing we have against the verdicts recorded in
+tests/data/matcher_verdicts.json (``python bench/matcher_snapshot.py --write`` records them;
+run it without ``--write`` to see what changed), a fixed sample recorded before ``match``
+stopped scoring every target, and ``match`` scoring only the targets that can change a
+verdict agrees with the verdict on the complete ranking."""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from handlers.inquiries.matcher import _verdict, default_matcher
+from handlers.inquiries.matcher import (
+    CANDIDATE,
+    CONFIDENT,
+    MARGIN,
+    RATIO,
+    Matcher,
+    _verdict,
+    default_matcher,
+)
 
 DATA = Path(__file__).parent / "data"
+SNAPSHOT = json.loads((DATA / "matcher_verdicts.json").read_text(encoding="utf-8"))
+#: The snapshot keeps scores to ten decimals.
+TOLERANCE = 1e-9
+
+
+def _record(matcher: Matcher, question: str) -> list[Any]:
+    """As bench/matcher_snapshot.py records it: [answer, redirect, candidates, rank's first
+    three, named_agency]."""
+    verdict = matcher.match(question)
+    named = matcher.named_agency(question)
+    return [
+        verdict.answer and verdict.answer.id,
+        verdict.redirect and verdict.redirect.id,
+        [[m.entry.id, m.score] for m in verdict.candidates],
+        [[m.entry.id, m.score] for m in matcher.rank(question)[:3]],
+        named and named.id,
+    ]
+
+
+def _same(now: Any, was: Any) -> bool:
+    if isinstance(now, float) and isinstance(was, int | float):
+        return math.isclose(now, was, rel_tol=0, abs_tol=TOLERANCE)
+    if isinstance(now, list) and isinstance(was, list):
+        return len(now) == len(was) and all(map(_same, now, was))
+    return bool(now == was)
+
+
+def test_every_recorded_phrasing_gets_the_same_verdict() -> None:
+    matcher = default_matcher()
+    changed = []
+    for question, was in SNAPSHOT.items():
+        now = _record(matcher, question)
+        if not _same(now, was):
+            changed.append(f"{question!r}\n  was {was}\n  now {now}")
+    assert len(SNAPSHOT) > 2000
+    assert not changed, f"{len(changed)} of {len(SNAPSHOT)} verdicts changed:\n" + "\n".join(
+        changed[:40]
+    )
+
 
 # question → (answer, redirect, [(candidate, score)…]) as the matcher gave them before.
 SAMPLE: dict[str, tuple[str | None, str | None, list[tuple[str, float]]]] = {
@@ -79,3 +131,9 @@ def test_scoring_only_what_can_change_the_verdict_changes_nothing() -> None:
             continue
         pruned = matcher._scored(query, complete=False)
         assert _verdict(pruned) == _verdict(matcher.rank(question)), question
+
+
+def test_a_target_below_candidate_changes_no_verdict() -> None:
+    """``match`` leaves out targets scoring below CANDIDATE: the second entry's score, which
+    the verdict also reads, matters only within MARGIN or RATIO of a first at CONFIDENT."""
+    assert min(CONFIDENT - MARGIN, CONFIDENT / RATIO) >= CANDIDATE

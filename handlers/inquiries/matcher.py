@@ -15,13 +15,17 @@ the resident is sent to the right agency rather than offered unrelated entries.
 
 A verdict reads only the best few scores, so ``match`` scores in full (rapidfuzz, the costly
 part) only the targets whose ceiling, their score with the similarity at its most, can still
-reach them; ``rank`` scores every target.
+reach them, and tells rapidfuzz the least similarity that could matter; ``rank`` scores every
+target. The coverages are added up term by term in the question's order, so that a score is
+the same float in every process (a set's order changes with the process's string hashing).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -29,7 +33,7 @@ import jieba
 
 from handlers.inquiries.kb import Entry, KnowledgeBase, Redirect
 from handlers.inquiries.normalise import Speller, normalise, tokens
-from handlers.inquiries.scoring import Phrases, Terms, ceiling
+from handlers.inquiries.scoring import SLACK, Phrases, Terms
 
 __all__ = ["CANDIDATE", "CONFIDENT", "Match", "Matcher", "Verdict", "default_matcher", "normalise"]
 
@@ -83,8 +87,15 @@ class Matcher:
             Terms([_chars(p) for p in ps] for ps in corrected),
             Terms([_pairs(p) for p in ps] for ps in corrected),
         )
-        position = {target.id: i for i, target in enumerate(self.targets)}
-        self._facets = [(f.words, frozenset(position[e] for e in f.entries)) for f in kb.facets]
+        self._position = {target.id: i for i, target in enumerate(self.targets)}
+        self._is_entry = [isinstance(target, Entry) for target in self.targets]
+        # Per facet, one search for any of its words.
+        self._facets = [
+            (_alternation(f.words), frozenset(self._position[e] for e in f.entries))
+            for f in kb.facets
+        ]
+        # One search tells most questions apart from the few that name an agency.
+        self._any_name = _alternation(n for r in kb.redirects for n in r.names)
         # Per target, the subjects its own questions and synonyms name (after normalising).
         self._subjects = kb.subjects
         self._named = [
@@ -106,45 +117,55 @@ class Matcher:
     def _scored(self, query: str, *, complete: bool) -> list[Match]:
         """The targets scoring above 0, best first, ties in the base's order: all of them when
         ``complete``, else only those that can change the verdict (see ``_floor``)."""
-        terms = (set(tokens(query)), _chars(query), _pairs(query))
-        words, chars, pairs = (v.coverage(t) for v, t in zip(self._views, terms, strict=True))
-        boosted = {i for said, ids in self._facets if any(w in query for w in said) for i in ids}
-        w_words, w_chars, w_pairs, w_whole = WEIGHTS
-
-        def blend(i: int, similarity: float) -> float:
-            # Added in this order, as ever, so that scores stay the same floats.
-            return (
-                w_words * words.get(i, 0.0)
-                + w_chars * chars.get(i, 0.0)
-                + w_pairs * pairs.get(i, 0.0)
-                + w_whole * similarity
-                + FACET_BONUS * (i in boosted)
-            )
-
-        shared = self._phrases.shared(query)  # every other target scores 0
+        boosted = self._boosted(query)
+        # Every target's score but the similarity: facet bonus, word, character and pair
+        # coverage.
+        partial = [0.0] * len(self.targets)
         for i in boosted:
-            shared.setdefault(i, 0)
-        # Highest bound first: a target's score with its similarity at its ceiling.
+            partial[i] = FACET_BONUS
+        w_words, w_chars, w_pairs, w_whole = WEIGHTS
+        words, chars, pairs = self._views
+        words.add_coverage(dict.fromkeys(tokens(query)), w_words, partial)
+        chars.add_coverage(_chars(query), w_chars, partial)
+        pairs.add_coverage(_pairs(query), w_pairs, partial)
+        # Highest bound first: a target's score with its similarity at its ceiling (see
+        # ``Phrases.shared``); once a bound cannot reach the floor, neither can the rest.
+        shared = self._phrases.shared(query)
         size = len(query)
-        queue = sorted(((blend(i, ceiling(size, n)), i) for i, n in shared.items()), reverse=True)
+        ceiling = [w_whole * (2 * n / (size + n) + SLACK) for n in range(size + 1)]
+        bounds = [p + ceiling[n] for p, n in zip(partial, shared, strict=True)]
+        similarity = self._phrases.similarity
+        is_entry = self._is_entry
         scored: list[tuple[float, int]] = []
         best: list[float] = []  # the best three entry scores so far
-        for bound, i in queue:
-            if not complete and bound < _floor(best):
-                break  # and so is every bound after it
-            score = blend(i, self._phrases.similarity(query, i))
+        floor = -math.inf if complete else _floor(best)
+        hopeful = [i for i, bound in enumerate(bounds) if bound >= floor]
+        for i in sorted(hopeful, key=bounds.__getitem__, reverse=True):
+            if bounds[i] < floor:
+                break
+            part = partial[i]
+            if not (part or shared[i]):
+                continue  # nothing in common, no facet: scores 0
+            score = part + w_whole * similarity(query, i, (floor - part) / w_whole - SLACK)
+            if score < floor:
+                continue  # too little to change the verdict (rapidfuzz gave up early)
             scored.append((-score, i))
-            if isinstance(self.targets[i], Entry):
+            if is_entry[i] and not complete:
                 best = sorted([*best, score], reverse=True)[:3]
+                floor = _floor(best)
         scored.sort()
         return [Match(self.targets[i], -score) for score, i in scored]
+
+    def _boosted(self, query: str) -> set[int]:
+        """The targets of the facets the question has a word of."""
+        return {i for said, ids in self._facets if said.search(query) for i in ids}
 
     def named_agency(self, question: str) -> Redirect | None:
         """The redirect whose agency the question names, unless it names the police too."""
         return self._named_agency(self.normalise(question))
 
     def _named_agency(self, query: str) -> Redirect | None:
-        if any(word in query for word in POLICE_NAMES):
+        if self._any_name.search(query) is None or any(w in query for w in POLICE_NAMES):
             return None
         return next((r for r in self.kb.redirects if any(n in query for n in r.names)), None)
 
@@ -168,8 +189,8 @@ class Matcher:
     def _about_the_same(self, query: str, entry: Entry) -> bool:
         """The answer names one of the subjects the question names, if it names any (or a
         facet chose it)."""
-        i = self.targets.index(entry)
-        if any(i in ids for said, ids in self._facets if any(w in query for w in said)):
+        i = self._position[entry.id]
+        if i in self._boosted(query):
             return True
         asked = [s for s in self._subjects if s in query]
         return not asked or any(s in self._named[i] for s in asked)
@@ -203,23 +224,32 @@ def _choices(ranked: list[Match]) -> Verdict:
 def _floor(best: list[float]) -> float:
     """What a target must score to change a verdict, given the best entry scores so far.
 
-    ``_verdict`` reads the first target, the second entry's score (MARGIN, RATIO) and, from
-    CANDIDATE up, the first three targets and entries. A target scoring below the second
-    entry so far, and below the third or CANDIDATE, changes none of them. Until two entries
-    are scored, every target counts (a target left out scores 0, as a missing second does).
+    ``_verdict`` reads, from CANDIDATE up, the first three targets and entries (below it
+    there is no verdict), and the second entry's score (MARGIN, RATIO), which matters only if
+    the first reaches CONFIDENT and the second comes within MARGIN or RATIO of it: above
+    CANDIDATE again (tests/test_matcher_verdicts.py checks the constants). So a target below
+    CANDIDATE changes nothing, nor does one below the second entry so far and below the
+    third.
     """
     if len(best) < 2:
-        return -math.inf
+        return CANDIDATE
     third = best[2] if len(best) > 2 else -math.inf
-    return min(best[1], max(third, CANDIDATE))
+    return max(CANDIDATE, min(best[1], third))
 
 
-def _chars(text: str) -> set[str]:
-    return {c for c in text if "\u4e00" <= c <= "\u9fff" and c not in COMMON_CHARS}
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    """A pattern matching any of ``words`` (never anything if there are none)."""
+    return re.compile("|".join(map(re.escape, sorted(set(words)))) or r"(?!)")
 
 
-def _pairs(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
+def _chars(text: str) -> dict[str, None]:
+    """The question's distinct characters that tell entries apart, in order."""
+    return dict.fromkeys(c for c in text if "\u4e00" <= c <= "\u9fff" and c not in COMMON_CHARS)
+
+
+def _pairs(text: str) -> dict[str, None]:
+    """Its distinct pairs of characters, in order."""
+    return dict.fromkeys(text[i : i + 2] for i in range(len(text) - 1))
 
 
 def _phrases(target: Entry | Redirect) -> tuple[str, ...]:

@@ -12,13 +12,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
-from itertools import pairwise, product
+from functools import cache, reduce
+from operator import add, or_
+from typing import cast
 
 import jieba
 import opencc
 from pypinyin import lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
+
+from handlers.inquiries.segment import cut_for_search
 
 # Homophone and look-alike typos residents make; applied after traditional→simplified.
 TYPOS = {
@@ -62,6 +65,8 @@ DIALECT: tuple[tuple[str, str], ...] = (
 _NUMERAL = re.compile(r"([一二两三四五六七八九十]{1,3})(?=周?岁)")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 _DIALECT = tuple((re.compile(pattern), repl) for pattern, repl in DIALECT)
+# Most questions have none of these words: one search saves trying the patterns one by one.
+_ANY_DIALECT = re.compile("|".join(f"(?:{pattern})" for pattern, _ in DIALECT))
 
 FILLERS = re.compile(
     r"请问|你好|您好|侬好|你们好|我想问一下|我想问|想问一下|想问|问一下|咨询一下|麻烦|谢谢"
@@ -154,8 +159,9 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", _t2s().convert(text)).lower()
     for wrong, right in TYPOS.items():
         text = text.replace(wrong, right)
-    for pattern, repl in _DIALECT:
-        text = pattern.sub(repl, text)
+    if _ANY_DIALECT.search(text):
+        for pattern, repl in _DIALECT:
+            text = pattern.sub(repl, text)
     text = _NUMERAL.sub(lambda m: str(_number(m[1])), text)  # 十六岁 → 16岁, like the entries
     return PUNCTUATION.sub("", FILLERS.sub("", text))
 
@@ -169,7 +175,7 @@ def _number(numeral: str) -> int:
 
 
 def tokens(text: str) -> list[str]:
-    return [t for t in jieba.lcut_for_search(text) if t.strip() and t not in STOPWORDS]
+    return [t for t in cut_for_search(text) if t.strip() and t not in STOPWORDS]
 
 
 #: Words asking about an attribute every entry answers (its fee, materials, time): they count
@@ -218,6 +224,9 @@ FUNCTION_CHARS = frozenset(
 
 #: A query word this common is a real word, not a typo; left alone.
 COMMON_WORD = 100
+#: At most this many pairs of characters keep their readings' openings cached, and at most
+#: this many runs their fix.
+PAIRS_CACHED = RUNS_CACHED = 50_000
 
 
 class Speller:
@@ -238,11 +247,15 @@ class Speller:
         # How the vocabulary's sounds begin: a run's readings are only followed while some
         # word still sounds like them, instead of trying every combination of readings.
         self._beginnings = {s[:n] for s in by_sound for n in range(1, len(s) + 1)}
-        # The first two syllables of the sounds, by length: most runs of a question start
-        # with no such pair, and are passed over without a search.
-        self._openings: dict[int, set[tuple[str, ...]]] = {}
+        # How the sounds open: first syllable → second syllable → the lengths (bit n for n
+        # syllables) of the words whose sound opens so. Most runs of a question open with no
+        # such pair, and are passed over without a search.
+        self._openings: dict[str, dict[str, int]] = {}
         for sound in by_sound:
-            self._openings.setdefault(len(sound), set()).add(sound[:2])
+            row = self._openings.setdefault(sound[0], {})
+            row[sound[1]] = row.get(sound[1], 0) | 1 << len(sound)
+        self._pair_sizes: dict[str, int] = {}
+        self._fixes: dict[str, str | None] = {}
 
     def _sounds_like(self, run: str) -> str | None:
         sounds: list[tuple[str, ...]] = [()]
@@ -264,48 +277,63 @@ class Speller:
         return found.pop() if len(found) == 1 else None
 
     def correct(self, text: str) -> str:
-        if not text:
-            return text
-        freq = jieba.dt.FREQ
-        # A run is all Han: it lies in one Han stretch, and a fix (a word as long as the run)
-        # keeps the stretches where they are.
-        stretches = [m.span() for m in _HAN_STRETCH.finditer(text)]
-        starts = _starts(text)
+        starts = self._starts(text)
         for size in (4, 3, 2):
-            openings = self._openings.get(size, set())
-            for begin, end in stretches:
-                i = begin
-                while i + size <= end:
-                    run = text[i : i + size]
-                    if (
-                        openings.isdisjoint(starts[i])  # no word sounds like it: no search
-                        or run in self.words
-                        or freq.get(run, 0) >= COMMON_WORD
-                    ):
-                        i += 1
-                        continue
-                    word = self._sounds_like(run)
-                    if word is None:
-                        i += 1
-                        continue
+            if not reduce(or_, starts, 0) >> size & 1:
+                continue  # no run of this size sounds like the start of a word
+            i = 0
+            while i + size <= len(text):
+                # A run no word sounds like is passed over without a search.
+                if starts[i] >> size & 1 and (word := self._fix(text[i : i + size])):
                     text = text[:i] + word + text[i + size :]
-                    starts = _starts(text)
+                    starts = self._starts(text)
                     i += size
+                else:
+                    i += 1
         return text
+
+    def _fix(self, run: str) -> str | None:
+        """The word ``run`` is a typo of, if any; cached, as the same runs keep coming."""
+        if run in self._fixes:
+            return self._fixes[run]
+        word = None
+        jieba.dt.check_initialized()  # what is cached must not be read from an empty FREQ
+        # A run is all Han, and a fix (a word as long as the run) keeps it so.
+        if _is_han(run) and run not in self.words and jieba.dt.FREQ.get(run, 0) < COMMON_WORD:
+            word = self._sounds_like(run)
+        if len(self._fixes) >= RUNS_CACHED:
+            self._fixes.clear()
+        self._fixes[run] = word
+        return word
+
+    def _starts(self, text: str) -> list[int]:
+        """For each position, the lengths (bit n for n) of the vocabulary words whose first
+        two syllables its character and the next can be read as (none past a non-Han
+        character)."""
+        pairs = list(map(add, text, text[1:]))
+        cached = list(map(self._pair_sizes.get, pairs))  # the same pairs keep coming
+        if None not in cached:
+            return cast(list[int], cached)
+        return [
+            self._opening(pair) if s is None else s for s, pair in zip(cached, pairs, strict=True)
+        ]
+
+    def _opening(self, pair: str) -> int:
+        if len(self._pair_sizes) >= PAIRS_CACHED:
+            self._pair_sizes.clear()  # a crude bound on memory: rarely, if ever, reached
+        sizes = 0
+        first, second = (_readings(c) if "\u4e00" <= c <= "\u9fff" else () for c in pair)
+        for reading in first:
+            row = self._openings.get(reading)
+            if row:
+                for following in second:
+                    sizes |= row.get(following, 0)
+        self._pair_sizes[pair] = sizes
+        return sizes
 
 
 def _is_han(text: str) -> bool:
     return all("\u4e00" <= c <= "\u9fff" for c in text)
-
-
-_HAN_STRETCH = re.compile("[\u4e00-\u9fff]+")
-
-
-def _starts(text: str) -> list[set[tuple[str, str]]]:
-    """For each position, the toneless readings its character and the next can start with
-    (none past a non-Han character, whose readings are not looked up)."""
-    readings = [_readings(c) if "\u4e00" <= c <= "\u9fff" else () for c in text]
-    return [set(product(first, second)) for first, second in pairwise(readings)]
 
 
 _LETTERS = re.compile(r"[a-z]{2,}")
