@@ -2,8 +2,10 @@
 
 SQLite allows one writer at a time. Rather than let connections fight over its lock (the
 driver's busy handler sleeps up to 100 ms a try), writes go through a pool of exactly one
-connection, so writers queue on an asyncio queue in the pool; reads use a second pool and
-WAL lets them run beside the writer. A write session must therefore never open a second write
+connection, so writers queue on an asyncio queue in the pool; that connection runs inline in
+the event loop's thread (``storage.sqlite_inline``: no driver thread to hop to and back). Reads
+use a second pool, on aiosqlite's threads so a heavy read never stalls the loop, and WAL lets
+them run beside the writer. A write session must therefore never open a second write
 session while it is open (it would wait for itself): API calls happen outside transactions.
 PostgreSQL gets one ordinary pool for both.
 """
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,12 +25,20 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_inline
+
+#: PRAGMA synchronous on SQLite. In WAL mode NORMAL syncs to disk only at checkpoints: a
+#: committed transaction survives the process dying, but the last ones may be lost if the
+#: machine loses power. FULL also syncs the WAL at every commit, in the event loop's thread
+#: for the inline writer. bench/sqlite_sync.py measures the difference.
+SYNCHRONOUS = "NORMAL"
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _engine(url: str, **kwargs: Any) -> AsyncEngine:
+def _engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     # Parameters hold openids, message text and sealed identities: they must never reach
     # logs or exception messages (an IntegrityError's text would otherwise carry them).
     kwargs["hide_parameters"] = True
@@ -50,8 +60,13 @@ def _engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def _sqlite_engine(url: str, *, immediate: bool, **kwargs: Any) -> AsyncEngine:
+def _sqlite_engine(url: str | URL, *, immediate: bool, **kwargs: Any) -> AsyncEngine:
+    # Seconds a statement waits for another connection's write lock. aiosqlite (reads) waits
+    # in SQLite's busy handler, in its thread; the inline writer never does (that would block
+    # the loop): it waits in asyncio.sleep between tries, and SQLite's own handler is off.
     kwargs.setdefault("connect_args", {"timeout": 30})
+    inline = make_url(url).get_driver_name() == sqlite_inline.DRIVER
+    busy_timeout_ms = 0 if inline else 30_000
     engine = _engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -60,9 +75,9 @@ def _sqlite_engine(url: str, *, immediate: bool, **kwargs: Any) -> AsyncEngine:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -82,7 +97,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 1)
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_timeout", 60)
-    return _sqlite_engine(url, immediate=True, **kwargs)
+    return _sqlite_engine(sqlite_inline.inline_url(url), immediate=True, **kwargs)
 
 
 @dataclass
