@@ -2,11 +2,12 @@
 
 SQLite allows one writer at a time. Rather than let connections fight over its lock (the
 driver's busy handler sleeps up to 100 ms a try), writes go through a pool of exactly one
-connection, so writers queue on an asyncio queue in the pool; that connection runs inline in
-the event loop's thread (``storage.sqlite_inline``: no driver thread to hop to and back). Reads
-use a second pool, on aiosqlite's threads so a heavy read never stalls the loop, and WAL lets
-them run beside the writer. A write session must therefore never open a second write
-session while it is open (it would wait for itself): API calls happen outside transactions.
+connection, so writers queue for it in the pool, in arrival order (``storage.fair_pool``).
+That connection runs inline in the event loop's thread (``storage.sqlite_inline``: no driver
+thread to hop to and back). Reads use a second pool, on aiosqlite's threads so that a heavy
+read never stalls the loop, and WAL lets them run beside the writer. A write session must
+therefore never open a second write session while it is open (it would wait for itself):
+API calls happen outside transactions.
 PostgreSQL gets one ordinary pool for both.
 """
 
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import sqlite_inline
+from storage.fair_pool import FairAsyncQueuePool
 
 #: PRAGMA synchronous on SQLite. In WAL mode NORMAL syncs to disk only at checkpoints: a
 #: committed transaction survives the process dying, but the last ones may be lost if the
@@ -97,6 +99,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 1)
     kwargs.setdefault("max_overflow", 0)
     kwargs.setdefault("pool_timeout", 60)
+    kwargs.setdefault("poolclass", FairAsyncQueuePool)
     return _sqlite_engine(sqlite_inline.inline_url(url), immediate=True, **kwargs)
 
 
