@@ -9,9 +9,11 @@ processes serve one store and one is killed while the other lives on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -169,17 +171,51 @@ async def _check(database_url: str, messages: list[dict[str, Value]]) -> None:
 
 
 def _killer(
-    wechat: WeChat, process: subprocess.Popen[bytes]
+    wechat: WeChat, process: subprocess.Popen[bytes], half_done: Callable[[], bool] | None = None
 ) -> tuple[asyncio.Event, Callable[[], Awaitable[None]]]:
-    """SIGKILL ``process`` once KILL_AFTER messages were answered: mid-burst, no warning."""
+    """SIGKILL ``process`` once KILL_AFTER messages were answered: mid-burst, no warning.
+
+    With ``half_done``, only once a delivery is "processing": from then on, at each answer,
+    the process is frozen (SIGSTOP), ``half_done`` looks at the store, and the process is
+    killed where it stands or let go on (SIGCONT). A process whose messages rarely wait
+    between claim and finish would otherwise often die with nothing half-done, leaving the
+    takeover untested.
+    """
     killed = asyncio.Event()
 
     async def maybe_kill() -> None:
         if len(wechat.answered) >= KILL_AFTER and not killed.is_set():
+            if half_done is not None:
+                _freeze(process.pid)
+                if not half_done():
+                    os.kill(process.pid, signal.SIGCONT)
+                    return
             os.kill(process.pid, signal.SIGKILL)
             killed.set()
 
     return killed, maybe_kill
+
+
+def _freeze(pid: int) -> None:
+    """SIGSTOP, and wait until the process has really stopped (the signal is asynchronous)."""
+    os.kill(pid, signal.SIGSTOP)
+    stat = Path(f"/proc/{pid}/stat")
+    for _ in range(10_000):
+        if stat.read_text().rsplit(")", 1)[1].split()[0] == "T":
+            return
+    raise AssertionError("the process did not stop")
+
+
+def _sqlite_processing(path: Path) -> Callable[[], bool]:
+    """Whether a delivery is "processing" (committed as such: the frozen writer's open
+    transaction, if any, is not seen)."""
+
+    def check() -> bool:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            query = "SELECT 1 FROM deliveries WHERE status = 'processing' LIMIT 1"
+            return db.execute(query).fetchone() is not None
+
+    return check
 
 
 def _burst() -> tuple[WeChat, list[dict[str, Value]]]:
@@ -232,7 +268,7 @@ async def test_kill_mid_burst_sqlite(
     for n in range(USERS):
         platform.follow(f"o-burst-{n:02d}")
     async with serving(url, api) as (webhook, process):
-        killed, maybe_kill = _killer(wechat, process)
+        killed, maybe_kill = _killer(wechat, process, _sqlite_processing(path))
         await _send_all(wechat, messages, [webhook], maybe_kill)
         assert killed.is_set()
     async with serving(url, api) as (webhook, _):

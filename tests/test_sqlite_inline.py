@@ -183,3 +183,52 @@ async def test_a_write_gives_up_when_the_lock_is_held_past_its_timeout(
         await holder
         await impatient.dispose()
     assert any("gave up" in r.getMessage() for r in caplog.records if r.name == "pingan.db")
+
+
+async def test_leaving_a_write_session_commits_and_frees_the_writer_at_once(
+    database: Database,
+) -> None:
+    """No turn of the loop between the end of the block and the connection's return."""
+    loop = asyncio.get_running_loop()
+    pool = database.engine.sync_engine.pool
+    turned: list[str] = []
+    async with database.sessionmaker.begin() as session:
+        await session.execute(text("INSERT INTO t (who, n) VALUES ('begin', 1)"))
+        loop.call_soon(turned.append, "begin")
+    assert turned == [] and pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with database.sessionmaker() as session:
+        await session.execute(text("INSERT INTO t (who, n) VALUES ('plain', 2)"))
+        await session.commit()
+        await session.execute(text("SELECT 1"))  # begins again: left open for close()
+        loop.call_soon(turned.append, "plain")
+    assert turned == [] and pool.checkedout() == 0  # type: ignore[attr-defined]
+    await asyncio.sleep(0)
+    async with database.reader() as session:
+        rows = (await session.execute(text("SELECT who FROM t ORDER BY n"))).scalars().all()
+    assert rows == ["begin", "plain"]
+
+
+async def test_a_write_session_cancelled_or_failing_rolls_back_and_frees_the_writer(
+    database: Database,
+) -> None:
+    inside = asyncio.Event()
+
+    async def cancelled() -> None:
+        async with database.sessionmaker.begin() as session:
+            await session.execute(text("INSERT INTO t (who, n) VALUES ('cancelled', 1)"))
+            inside.set()
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(cancelled())
+    await inside.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(ZeroDivisionError):
+        async with database.sessionmaker.begin() as session:
+            await session.execute(text("INSERT INTO t (who, n) VALUES ('failed', 2)"))
+            _ = 1 / 0
+    assert database.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with database.sessionmaker.begin() as session:  # the writer works on
+        await session.execute(text("INSERT INTO t (who, n) VALUES ('after', 3)"))
+        assert (await session.execute(text("SELECT who FROM t"))).scalars().all() == ["after"]
