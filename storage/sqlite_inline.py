@@ -65,30 +65,26 @@ class InlineConnection:
         self, fn: Callable[..., T], *args: Any, repeatable: Callable[[], bool] | None = None
     ) -> T:
         """``fn(*args)`` now; while the database is busy, again after a pause."""
-        try:
-            return fn(*args)
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode not in _BUSY:
-                raise
-        began = time.monotonic()
+        began: float | None = None
         pause = _FIRST_PAUSE
         while True:
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, _LONGEST_PAUSE)
             try:
                 result = fn(*args)
             except sqlite3.OperationalError as exc:
-                waited = time.monotonic() - began
                 if exc.sqlite_errorcode not in _BUSY or (repeatable and not repeatable()):
                     raise
-                if waited >= self.patience:
+                now = time.monotonic()
+                if began is None:
+                    began = now
+                if now - began >= self.patience:
                     log.warning(
-                        "gave up on a write after %.1f s: the database stayed locked", waited
+                        "gave up on a write after %.1f s: the database stayed locked", now - began
                     )
                     raise
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _LONGEST_PAUSE)
                 continue
-            waited = time.monotonic() - began
-            if waited >= SLOW_WAIT:
+            if began is not None and (waited := time.monotonic() - began) >= SLOW_WAIT:
                 log.warning("a write waited %.1f s for another connection's lock", waited)
             return result
 
