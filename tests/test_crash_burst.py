@@ -9,6 +9,7 @@ processes serve one store and one is killed while the other lives on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -170,36 +171,54 @@ async def _check(database_url: str, messages: list[dict[str, Value]]) -> None:
 
 
 def _killer(
-    wechat: WeChat,
-    process: subprocess.Popen[bytes],
-    mid_message: Callable[[], bool] = lambda: True,
+    wechat: WeChat, process: subprocess.Popen[bytes], half_done: Callable[[], bool] | None = None
 ) -> tuple[asyncio.Event, Callable[[], Awaitable[None]]]:
-    """SIGKILL ``process`` once KILL_AFTER messages were answered and ``mid_message`` says a
-    message is being handled: mid-burst, no warning."""
+    """SIGKILL ``process`` once KILL_AFTER messages were answered: mid-burst, no warning.
+
+    With ``half_done``, only while a delivery is "processing": the process is frozen
+    (SIGSTOP), ``half_done`` looks at the store, and the process is killed where it stands
+    or let go on (SIGCONT) and looked at again a moment later. Messages that arrive together
+    are handled together, so an answer often comes in the instant between two batches, when
+    nothing is half-done; killed then, the takeover would go untested.
+    """
     killed = asyncio.Event()
+    hunting = False
 
     async def maybe_kill() -> None:
-        if len(wechat.answered) < KILL_AFTER:
+        nonlocal hunting
+        if len(wechat.answered) < KILL_AFTER or killed.is_set() or hunting:
             return
-        # Messages that arrive together are handled together: a client's answer can come in
-        # the instant between two batches, when nothing is half-done. Wait for a half-done one.
+        hunting = True
         for _ in range(2000):
-            if killed.is_set():
-                return
-            if mid_message():
-                os.kill(process.pid, signal.SIGKILL)
-                killed.set()
-                return
-            await asyncio.sleep(0.0005)
+            if half_done is not None:
+                _freeze(process.pid)
+                if not half_done():
+                    os.kill(process.pid, signal.SIGCONT)
+                    await asyncio.sleep(0.0005)
+                    continue
+            os.kill(process.pid, signal.SIGKILL)
+            killed.set()
+            return
 
     return killed, maybe_kill
 
 
-def _processing(path: Path) -> Callable[[], bool]:
-    """Whether a delivery in this SQLite file is claimed and not yet finished."""
+def _freeze(pid: int) -> None:
+    """SIGSTOP, and wait until the process has really stopped (the signal is asynchronous)."""
+    os.kill(pid, signal.SIGSTOP)
+    stat = Path(f"/proc/{pid}/stat")
+    for _ in range(10_000):
+        if stat.read_text().rsplit(")", 1)[1].split()[0] == "T":
+            return
+    raise AssertionError("the process did not stop")
+
+
+def _sqlite_processing(path: Path) -> Callable[[], bool]:
+    """Whether a delivery is "processing" (committed as such: the frozen writer's open
+    transaction, if any, is not seen)."""
 
     def check() -> bool:
-        with sqlite3.connect(path, timeout=0.1) as db:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             query = "SELECT 1 FROM deliveries WHERE status = 'processing' LIMIT 1"
             return db.execute(query).fetchone() is not None
 
@@ -256,7 +275,7 @@ async def test_kill_mid_burst_sqlite(
     for n in range(USERS):
         platform.follow(f"o-burst-{n:02d}")
     async with serving(url, api) as (webhook, process):
-        killed, maybe_kill = _killer(wechat, process, _processing(path))
+        killed, maybe_kill = _killer(wechat, process, _sqlite_processing(path))
         await _send_all(wechat, messages, [webhook], maybe_kill)
         assert killed.is_set()
     async with serving(url, api) as (webhook, _):
