@@ -30,8 +30,11 @@ class InquiryRepo:
         again: dict[str, Any] = {"asked": counted.asked + 1, "last_asked_at": now}
         if suggested is not None:
             again["suggested_answer"] = suggested
-        # One statement, asked often on the webhook's hot path: count it or create it.
-        await self.session.execute(
+        # One statement, asked often on the webhook's hot path: count it or create it. It reads
+        # nothing the session holds, so the session's pending changes need not go first
+        # (they go together at the commit, one statement per table for a whole batch).
+        connection = await self.session.connection()
+        await connection.execute(
             dialect_insert(self.session, table_of(UnansweredQuestion))
             .values(
                 normalized=key,
