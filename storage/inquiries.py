@@ -3,17 +3,45 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 from storage.alerts import raise_alert
 from storage.models import Handoff, OfficerAlert, Reminder, UnansweredQuestion
-from storage.upsert import dialect_insert, table_of
+from storage.upsert import insert_for, table_of
 
 #: What an officer reads of a hand-off and the questions folded into it.
 HANDOFF_CHARS = 2000
+
+
+@cache
+def _count(dialect: str, suggested: bool) -> Insert:
+    """The upsert that counts an unanswered question, built once (its SQL is compiled once
+    and its cache key computed once, not per question)."""
+    counted = table_of(UnansweredQuestion).c
+    again: dict[str, Any] = {"asked": counted.asked + 1, "last_asked_at": bindparam("now")}
+    if suggested:
+        again["suggested_answer"] = bindparam("suggested")
+    return (
+        insert_for(dialect, table_of(UnansweredQuestion))
+        .values(
+            normalized=bindparam("key"),
+            example=bindparam("example"),
+            asked=1,
+            first_asked_at=bindparam("now"),
+            last_asked_at=bindparam("now"),
+            suggested_answer=bindparam("suggested") if suggested else None,
+        )
+        .on_conflict_do_update(index_elements=[counted.normalized], set_=again)
+    )
+
+
+def _count_statement(session: AsyncSession, suggested: bool) -> Insert:
+    return _count(session.get_bind().dialect.name, suggested)
 
 
 class InquiryRepo:
@@ -25,27 +53,14 @@ class InquiryRepo:
     ) -> None:
         """Count a question the knowledge base could not answer; ``suggested`` is an officer's
         answer to it, the draft of its FAQ entry."""
-        key = normalized[:200]
-        counted = table_of(UnansweredQuestion).c
-        again: dict[str, Any] = {"asked": counted.asked + 1, "last_asked_at": now}
-        if suggested is not None:
-            again["suggested_answer"] = suggested
         # One statement, asked often on the webhook's hot path: count it or create it. It reads
         # nothing the session holds, so the session's pending changes need not go first
         # (they go together at the commit, one statement per table for a whole batch).
         connection = await self.session.connection()
-        await connection.execute(
-            dialect_insert(self.session, table_of(UnansweredQuestion))
-            .values(
-                normalized=key,
-                example=example[:500],
-                asked=1,
-                first_asked_at=now,
-                last_asked_at=now,
-                suggested_answer=suggested,
-            )
-            .on_conflict_do_update(index_elements=[counted.normalized], set_=again)
-        )
+        params = {"key": normalized[:200], "example": example[:500], "now": now}
+        if suggested is not None:
+            params["suggested"] = suggested
+        await connection.execute(_count_statement(self.session, suggested is not None), params)
 
     async def gaps(self, limit: int = 20) -> list[UnansweredQuestion]:
         stmt = (

@@ -20,7 +20,14 @@ def dialect_insert(
 ) -> postgresql.Insert | sqlite.Insert:
     """The INSERT of the session's dialect, which knows ON CONFLICT. Given a model's table
     rather than the model, it skips the ORM's per-row work (for many rows at a time)."""
-    if session.get_bind().dialect.name == "postgresql":
+    return insert_for(session.get_bind().dialect.name, model)
+
+
+def insert_for(
+    dialect: str, model: type[DeclarativeBase] | Table
+) -> postgresql.Insert | sqlite.Insert:
+    """The INSERT of a dialect by name (for statements built once and kept)."""
+    if dialect == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)
 

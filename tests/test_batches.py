@@ -123,7 +123,7 @@ async def test_a_slow_handler_holds_the_others_up_one_budget_at_most(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="pingan")
     gate = asyncio.Event()
-    bot = await start_bot(dispatcher=create_dispatcher(gated_router(gate)), batch_budget=0.05)
+    bot = await start_bot(dispatcher=create_dispatcher(gated_router(gate)), batch_budget=0.5)
     texts = ["慢", *(f"zqx slow {n:02d} vk" for n in range(5))]
     works = await claimed(bot, texts)
     effects = bot.app[pipeline_key].effects
