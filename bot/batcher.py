@@ -49,12 +49,12 @@ class Batcher(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         """Queue the item and wait for its outcome. The batch runs to the end even if this
-        caller is cancelled (its outcome is then dropped)."""
+        caller is cancelled (its outcome, settled on a cancelled future, is then dropped)."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append(Entry(item, future))
         if self._worker is None:
             self._worker = asyncio.create_task(self._drain(), name="batcher")
-        return await asyncio.shield(future)
+        return await future
 
     async def _drain(self) -> None:
         try:

@@ -69,6 +69,7 @@ class StateIs:
 
     def __init__(self, *states: State | None) -> None:
         self.names = frozenset(s.name if s else None for s in states)
+        self.state_names = self.names  # ``Router`` reads this to skip the call
 
     def __call__(self, message: Message, data: Data) -> bool:
         dialog: DialogContext = data["dialog"]

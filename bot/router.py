@@ -38,6 +38,13 @@ class Handler:
     def __init__(self, callback: HandlerFunc, filters: tuple[Filter, ...]) -> None:
         self.callback = callback
         self.filters = filters
+        #: The dialog states a ``StateIs`` filter allows (None: any), read without a call:
+        #: most handlers belong to one step of one dialog, and a router looks at every one.
+        self.states: frozenset[str | None] | None = None
+        for check in filters:
+            names = getattr(check, "state_names", None)
+            if names is not None:
+                self.states = names if self.states is None else self.states & names
         params = inspect.signature(callback).parameters.values()
         self.wants_all = any(p.kind is p.VAR_KEYWORD for p in params)
         self.params = [p.name for p in params if p.kind is not p.VAR_KEYWORD]
@@ -87,7 +94,15 @@ class Router:
 
     async def propagate(self, message: Message, data: Data) -> Result | Unhandled:
         """Offer the message to this router's handlers, then to its children, in order."""
+        dialog = data.get("dialog")
         for handler in self.handlers:
+            # The state is read each time: a handler that skips may have moved it.
+            if (
+                handler.states is not None
+                and dialog is not None
+                and dialog.state not in handler.states
+            ):
+                continue
             extra = await handler.check(message, data)
             if extra is None:
                 continue

@@ -41,8 +41,10 @@ class UserRepo:
         if user is None:
             user = User(openid=openid, subscribed_at=hour, role="resident", language="zh_CN")
             self.session.add(user)
-        user.last_inbound_at = hour
-        user.last_inbound_kind = kind
+        if user.last_inbound_at != hour or user.last_inbound_kind != kind:
+            # Most messages change neither (the hour is coarse on purpose): leave it clean.
+            user.last_inbound_at = hour
+            user.last_inbound_kind = kind
         if created:  # the row exists from here on; changes to known users wait for the commit
             await self.session.flush()
         return user, created
