@@ -213,16 +213,31 @@ def _freeze(pid: int) -> None:
     raise AssertionError("the process did not stop")
 
 
-def _sqlite_processing(path: Path) -> Callable[[], bool]:
+def _sqlite_processing(path: Path, pid: int | None = None) -> Callable[[], bool]:
     """Whether a delivery is "processing" (committed as such: the frozen writer's open
-    transaction, if any, is not seen)."""
+    transaction, if any, is not seen); with ``pid``, one that process owns."""
 
     def check() -> bool:
+        query = "SELECT 1 FROM deliveries WHERE status = 'processing'"
+        args: tuple[str, ...] = ()
+        if pid is not None:
+            query += " AND owner = ?"
+            args = (_sqlite_owner(path, pid),)
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            query = "SELECT 1 FROM deliveries WHERE status = 'processing' LIMIT 1"
-            return db.execute(query).fetchone() is not None
+            return db.execute(query + " LIMIT 1", args).fetchone() is not None
 
     return check
+
+
+def _sqlite_owner(path: Path, pid: int) -> str:
+    """The ledger owner name of a process on a SQLite store: the lock file it holds open
+    (``bot.liveness.SqliteLiveness``)."""
+    owners = path.with_name(path.name + ".owners")
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = Path(os.readlink(fd))
+        if target.parent == owners:
+            return target.stem
+    raise AssertionError("the process holds no owner lock")
 
 
 def _burst() -> tuple[WeChat, list[dict[str, Value]]]:
@@ -306,5 +321,31 @@ async def test_kill_one_of_two_processes_postgres(
         await _settled(url)
         taken = await _taken_over(second)
     print(f"postgres: {taken:.0f} of {MESSAGES} taken over from the killed process")
+    assert taken >= 1, "the kill left nothing half-done: the takeover path went untested"
+    await _check(url, messages)
+
+
+async def test_kill_one_of_two_processes_on_one_sqlite_file(
+    tmp_path: Path, sqlite_template: Path, platform_server: TestServer, platform: FakeWeChat
+) -> None:
+    """Two processes share one SQLite file (each write waits for the other's lock without
+    stalling its loop); one is killed mid-burst and the other finishes its messages."""
+    import shutil
+
+    path = tmp_path / "shared.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    api = str(platform_server.make_url("")).rstrip("/")
+    wechat, messages = _burst()
+    for n in range(USERS):
+        platform.follow(f"o-burst-{n:02d}")
+    async with serving(url, api) as (first, victim), serving(url, api) as (second, _):
+        killed, maybe_kill = _killer(wechat, victim, _sqlite_processing(path, victim.pid))
+        await _send_all(wechat, messages, [first, second], maybe_kill)
+        assert killed.is_set()
+        await _retry_unanswered(wechat, messages, second)
+        await _settled(url)
+        taken = await _taken_over(second)
+    print(f"sqlite, two processes: {taken:.0f} of {MESSAGES} taken over from the killed one")
     assert taken >= 1, "the kill left nothing half-done: the takeover path went untested"
     await _check(url, messages)
