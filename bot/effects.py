@@ -158,8 +158,7 @@ class Effects:
             if self.postgres:  # SQLite's one writer at a time is lock enough
                 await repo.lock_senders({work.job.user_key for work in batch})
             # Across processes: a sender's messages in claim order.
-            waiting = await repo.waiting_elsewhere(keys, self.owner)
-            owned = await repo.owned(keys, self.owner)
+            owned, waiting = await repo.turns(keys, self.owner)
             loaded = await preload(session, {work.message.openid for work in batch})
             replies: list[tuple[str, str]] = []
             for i, work in enumerate(batch):

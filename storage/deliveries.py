@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import Column, bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from storage.models import Base, Delivery, WebhookNonce
 from storage.upsert import dialect_insert, table_of
@@ -134,38 +133,35 @@ class DeliveryRepo:
         )
         await self.session.execute(stmt, {"ids": ids})
 
-    async def owned(self, keys: Sequence[str], owner: str) -> set[str]:
-        """Which of these deliveries this process still owns unfinished, locked until the
+    async def turns(self, keys: Sequence[str], owner: str) -> tuple[set[str], set[str]]:
+        """Of these deliveries: those this process still owns unfinished, locked until the
         transaction ends (on PostgreSQL a takeover waits for it, then finds them finished;
-        SQLite's single writer holds them anyway)."""
+        SQLite's single writer holds them anyway), and among them those whose sender has
+        an earlier one another process still handles (that one goes first). One statement."""
+        table = table_of(Delivery)
+        earlier = table.alias("earlier")
+        waiting = (
+            select(earlier.c.id)
+            .where(
+                earlier.c.user_key == table.c.user_key,
+                earlier.c.status == "processing",
+                earlier.c.id < table.c.id,
+                earlier.c.owner != owner,
+            )
+            .exists()
+        )
         stmt = (
-            select(Delivery.dedup_key)
+            select(table.c.dedup_key, waiting.label("waiting"))
             .where(
-                Delivery.dedup_key.in_(keys),
-                Delivery.owner == owner,
-                Delivery.status == "processing",
+                table.c.dedup_key.in_(keys),
+                table.c.owner == owner,
+                table.c.status == "processing",
             )
-            .order_by(Delivery.dedup_key)  # every process locks in one order: no deadlock
-            .with_for_update()
+            .order_by(table.c.dedup_key)  # every process locks in one order: no deadlock
+            .with_for_update(of=table)
         )
-        return set((await self.session.scalars(stmt)).all())
-
-    async def waiting_elsewhere(self, keys: Sequence[str], owner: str) -> set[str]:
-        """Those of these deliveries whose sender has an earlier one still handled by another
-        process (that one goes first)."""
-        earlier = aliased(Delivery)
-        stmt = select(Delivery.dedup_key).where(
-            Delivery.dedup_key.in_(keys),
-            select(earlier.id)
-            .where(
-                earlier.user_key == Delivery.user_key,
-                earlier.status == "processing",
-                earlier.id < Delivery.id,
-                earlier.owner != owner,
-            )
-            .exists(),
-        )
-        return set((await self.session.scalars(stmt)).all())
+        rows = (await (await self.session.connection()).execute(stmt)).all()
+        return {row.dedup_key for row in rows}, {row.dedup_key for row in rows if row.waiting}
 
     async def finish_done(
         self, replies: Sequence[tuple[str, str]], *, owner: str, now: datetime

@@ -14,13 +14,15 @@ from storage.models import Community, DialogState, EnrolmentCode, OutboundMessag
 
 
 async def preload(session: AsyncSession, openids: Iterable[str]) -> list[object]:
-    """Load these senders' profiles and dialogs into the session, two statements for a whole
+    """Load these senders' profiles and dialogs into the session, one statement for a whole
     batch: the handlers' own lookups by openid then find them without a query. The session
     holds its objects weakly: keep the returned list as long as the lookups should hit."""
-    ids = list(openids)
-    users = (await session.scalars(select(User).where(User.openid.in_(ids)))).all()
-    dialogs = (await session.scalars(select(DialogState).where(DialogState.openid.in_(ids)))).all()
-    return [*users, *dialogs]
+    joined = (
+        select(User, DialogState)
+        .outerjoin(DialogState, DialogState.openid == User.openid)
+        .where(User.openid.in_(list(openids)))
+    )
+    return [obj for row in (await session.execute(joined)).all() for obj in row if obj is not None]
 
 
 class UserRepo:

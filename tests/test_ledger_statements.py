@@ -34,8 +34,15 @@ async def test_claims_and_finishes_read_back_through_the_orm(database_url: str) 
             repo = DeliveryRepo(session)
             assert await repo.claim_many([claim(2, "u2")], owner="other", now=NOW) == [False]
             assert await repo.use_nonces([("n2", "b2"), ("n2", "b3")], NOW) == [False, True]
-            assert await repo.owned(["key-1", "key-2", "key-9"], "me") == {"key-1", "key-2"}
-            assert await repo.waiting_elsewhere(["key-1", "key-3"], "other") == {"key-3"}
+            assert await repo.turns(["key-1", "key-2", "key-9"], "me") == (
+                {"key-1", "key-2"},
+                set(),
+            )
+            # A sender's later message waits while another process handles the earlier one.
+            await repo.claim_many([claim(5, "u5")], owner="other", now=NOW)
+            await repo.claim_many([claim(6, "u5")], owner="me", now=NOW)
+            assert await repo.turns(["key-3", "key-6"], "me") == ({"key-3", "key-6"}, {"key-6"})
+            assert await repo.turns(["key-1", "key-3"], "nobody") == (set(), set())
             await repo.finish_done([("key-1", "<xml>reply</xml>")], owner="me", now=NOW)
             await repo.finish_done([("key-2", "<xml>no</xml>")], owner="other", now=NOW)
         async with database.reader() as session:
