@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
 
 from storage.alerts import raise_alert
+from storage.deferred import defer, flush_deferred
 from storage.models import Handoff, OfficerAlert, Reminder, UnansweredQuestion
 from storage.upsert import insert_for, table_of
 
@@ -53,16 +54,15 @@ class InquiryRepo:
     ) -> None:
         """Count a question the knowledge base could not answer; ``suggested`` is an officer's
         answer to it, the draft of its FAQ entry."""
-        # One statement, asked often on the webhook's hot path: count it or create it. It reads
-        # nothing the session holds, so the session's pending changes need not go first
-        # (they go together at the commit, one statement per table for a whole batch).
-        connection = await self.session.connection()
+        # Asked often on the webhook's hot path, and read back by nothing but ``gaps``: one
+        # upsert, deferred to the commit with the rest of the batch's (``storage.deferred``).
         params = {"key": normalized[:200], "example": example[:500], "now": now}
         if suggested is not None:
             params["suggested"] = suggested
-        await connection.execute(_count_statement(self.session, suggested is not None), params)
+        defer(self.session, _count_statement(self.session, suggested is not None), params)
 
     async def gaps(self, limit: int = 20) -> list[UnansweredQuestion]:
+        await self.session.run_sync(flush_deferred)  # counts made in this transaction too
         stmt = (
             select(UnansweredQuestion)
             .order_by(UnansweredQuestion.asked.desc(), UnansweredQuestion.last_asked_at.desc())
