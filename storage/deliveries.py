@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Column, bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from storage.models import Base, Delivery, WebhookNonce
-from storage.upsert import dialect_insert, table_of
+from storage.upsert import insert_for, table_of
 
 #: A plain-mode call's keyed (timestamp, nonce) digest and its body's.
 Nonce = tuple[str, str]
@@ -55,6 +57,58 @@ class NonceReused(Exception):
 
 class LostOwnership(Exception):
     """Another process took the delivery over: this handler's effects must not commit."""
+
+
+# The hot path's statements, built once: their SQL is compiled and their cache key computed
+# once per process rather than per batch.
+
+
+@cache
+def _insert_new(dialect: str, model: type[Base], key: str) -> Executable:
+    table = table_of(model)
+    return insert_for(dialect, table).on_conflict_do_nothing().returning(table.c[key])
+
+
+def _turns() -> Executable:
+    table = table_of(Delivery)
+    earlier = table.alias("earlier")
+    waiting = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.user_key == table.c.user_key,
+            earlier.c.status == "processing",
+            earlier.c.id < table.c.id,
+            earlier.c.owner != bindparam("owner"),
+        )
+        .exists()
+    )
+    return (
+        select(table.c.dedup_key, waiting.label("waiting"))
+        .where(
+            table.c.dedup_key.in_(bindparam("keys", expanding=True)),
+            table.c.owner == bindparam("owner"),
+            table.c.status == "processing",
+        )
+        .order_by(table.c.dedup_key)  # every process locks in one order: no deadlock
+        .with_for_update(of=table)
+    )
+
+
+def _finish() -> Executable:
+    table = table_of(Delivery)
+    return (
+        update(table)
+        .where(
+            table.c.dedup_key == bindparam("key"),
+            table.c.owner == bindparam("by"),
+            table.c.status == "processing",
+        )
+        .values(status="done", reply=bindparam("xml"), payload="", finished_at=bindparam("now"))
+    )
+
+
+_TURNS = _turns()
+_FINISH = _finish()
 
 
 def sender_lock_id(user_key: str) -> int:
@@ -120,8 +174,9 @@ class DeliveryRepo:
         compiled statement, whatever the number of rows."""
         if not rows:
             return []
-        stmt = dialect_insert(self.session, table_of(model)).on_conflict_do_nothing()
-        return list((await self.session.scalars(stmt.returning(key), rows)).all())
+        stmt = _insert_new(self.session.get_bind().dialect.name, model, key.name)
+        connection = await self.session.connection()
+        return list((await connection.execute(stmt, rows)).scalars().all())
 
     async def lock_senders(self, user_keys: Iterable[str]) -> None:
         """PostgreSQL: hold these senders until the transaction ends, taken in one order in
@@ -138,29 +193,8 @@ class DeliveryRepo:
         transaction ends (on PostgreSQL a takeover waits for it, then finds them finished;
         SQLite's single writer holds them anyway), and among them those whose sender has
         an earlier one another process still handles (that one goes first). One statement."""
-        table = table_of(Delivery)
-        earlier = table.alias("earlier")
-        waiting = (
-            select(earlier.c.id)
-            .where(
-                earlier.c.user_key == table.c.user_key,
-                earlier.c.status == "processing",
-                earlier.c.id < table.c.id,
-                earlier.c.owner != owner,
-            )
-            .exists()
-        )
-        stmt = (
-            select(table.c.dedup_key, waiting.label("waiting"))
-            .where(
-                table.c.dedup_key.in_(keys),
-                table.c.owner == owner,
-                table.c.status == "processing",
-            )
-            .order_by(table.c.dedup_key)  # every process locks in one order: no deadlock
-            .with_for_update(of=table)
-        )
-        rows = (await (await self.session.connection()).execute(stmt)).all()
+        connection = await self.session.connection()
+        rows = (await connection.execute(_TURNS, {"keys": list(keys), "owner": owner})).all()
         return {row.dedup_key for row in rows}, {row.dedup_key for row in rows if row.waiting}
 
     async def finish_done(
@@ -170,17 +204,8 @@ class DeliveryRepo:
         transaction, in one executemany; their payload is no longer needed."""
         if not replies:
             return
-        table = table_of(Delivery)
-        stmt = (
-            update(table)
-            .where(
-                table.c.dedup_key == bindparam("key"),
-                table.c.owner == owner,
-                table.c.status == "processing",
-            )
-            .values(status="done", reply=bindparam("xml"), payload="", finished_at=now)
-        )
-        await self.session.execute(stmt, [{"key": key, "xml": xml} for key, xml in replies])
+        rows = [{"key": k, "xml": xml, "by": owner, "now": now} for k, xml in replies]
+        await (await self.session.connection()).execute(_FINISH, rows)
 
     async def take_over(self, dedup_key: str, *, old: str | None, owner: str) -> str | None:
         """Become the owner of a delivery whose owner is gone; returns its payload if won."""

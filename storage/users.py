@@ -5,24 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import to_the_hour
 from storage.deliveries import DeliveryRepo
 from storage.models import Community, DialogState, EnrolmentCode, OutboundMessage, User
 
+#: Built once: compiled and keyed once per process, not per batch.
+_PRELOAD = (
+    select(User, DialogState)
+    .outerjoin(DialogState, DialogState.openid == User.openid)
+    .where(User.openid.in_(bindparam("openids", expanding=True)))
+)
+
 
 async def preload(session: AsyncSession, openids: Iterable[str]) -> list[object]:
     """Load these senders' profiles and dialogs into the session, one statement for a whole
     batch: the handlers' own lookups by openid then find them without a query. The session
     holds its objects weakly: keep the returned list as long as the lookups should hit."""
-    joined = (
-        select(User, DialogState)
-        .outerjoin(DialogState, DialogState.openid == User.openid)
-        .where(User.openid.in_(list(openids)))
-    )
-    return [obj for row in (await session.execute(joined)).all() for obj in row if obj is not None]
+    rows = (await session.execute(_PRELOAD, {"openids": list(openids)})).all()
+    return [obj for row in rows for obj in row if obj is not None]
 
 
 class UserRepo:
