@@ -21,7 +21,7 @@ class Keyword:
         self.words = frozenset(_normalise(w) for w in words)
 
     def __call__(self, message: Message, data: Data) -> bool:
-        return _normalise(message.text) in self.words
+        return message.folded in self.words
 
 
 class Regex:

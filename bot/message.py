@@ -36,15 +36,21 @@ class Message:
     event_key: str = ""
     scene: str | None = None
     fields: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    #: What the user said: typed text, or WeChat's recognition of a voice message. Worked
+    #: out once: every filter of every router asks for it.
+    text: str = field(init=False, repr=False, compare=False, default="")
+    #: ``text`` case-folded, for keyword filters.
+    folded: str = field(init=False, repr=False, compare=False, default="")
 
-    @property
-    def text(self) -> str:
-        """What the user said: typed text, or WeChat's recognition of a voice message."""
+    def __post_init__(self) -> None:
         if self.msg_type == "text":
-            return self.content.strip()
-        if self.msg_type == "voice" and self.recognition:
-            return self.recognition.strip()
-        return ""
+            text = self.content.strip()
+        elif self.msg_type == "voice" and self.recognition:
+            text = self.recognition.strip()
+        else:
+            text = ""
+        object.__setattr__(self, "text", text)  # frozen: set once, here
+        object.__setattr__(self, "folded", text.casefold())
 
     @property
     def is_event(self) -> bool:
