@@ -137,8 +137,10 @@ class _InlineBegin(_AsyncSessionContextManager[_S]):
     __slots__ = ()
 
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
-        await self.trans.__aexit__(type_, value, traceback)
-        await self.async_session.__aexit__(type_, value, traceback)
+        try:
+            await self.trans.__aexit__(type_, value, traceback)
+        finally:  # a commit that fails must still give the one writer back
+            await self.async_session.__aexit__(type_, value, traceback)
 
 
 @dataclass

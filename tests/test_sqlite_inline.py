@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import sqlite_inline
 from storage.db import SYNCHRONOUS, Database, create_engine, open_database
+from storage.deferred import defer
 
 ROWS = 150
 
@@ -232,3 +233,18 @@ async def test_a_write_session_cancelled_or_failing_rolls_back_and_frees_the_wri
     async with database.sessionmaker.begin() as session:  # the writer works on
         await session.execute(text("INSERT INTO t (who, n) VALUES ('after', 3)"))
         assert (await session.execute(text("SELECT who FROM t"))).scalars().all() == ["after"]
+
+
+async def test_a_commit_that_fails_frees_the_writer(database: Database) -> None:
+    """What runs at the commit (writes deferred to it, here one that breaks a key) may fail
+    there: the one write connection must still go back to the pool."""
+    from sqlalchemy import Column, Integer, MetaData, Table, insert
+
+    t = Table("t", MetaData(), Column("id", Integer, primary_key=True))
+    with pytest.raises(IntegrityError):
+        async with database.sessionmaker.begin() as session:
+            defer(session, insert(t), {"id": 1})
+            defer(session, insert(t), {"id": 1})
+    assert database.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    async with database.sessionmaker.begin() as session:  # nothing of it was kept
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
