@@ -1,16 +1,18 @@
 """One delivery from webhook to reply: dedup, per-user order, one transaction, time budget.
 
-1. Claim the delivery in the ledger (its own short transaction), under this process's name.
-   Nothing is acknowledged before the claim commits: a message WeChat was told ``success``
-   for is always in the store.
+1. Claim the delivery in the ledger under this process's name, in one transaction with the
+   other messages that arrived meanwhile (``bot.claims``). Nothing is acknowledged before
+   the claim commits: a message WeChat was told ``success`` for is always in the store.
 2. A retry finds the claim. If its owner is alive it waits for the stored reply; if the owner
    died (kill -9 mid-message) the retry takes the delivery over and handles it at once.
 3. A user's messages are handled one at a time in arrival order (downloads included): in this
-   process by a chain of futures taken on arrival; across processes on PostgreSQL by an
-   advisory lock plus a look at the user's earlier deliveries still in flight elsewhere.
+   process by a chain of futures taken on arrival; across processes by a look at the user's
+   earlier deliveries still in flight elsewhere (plus, on PostgreSQL, an advisory lock).
 4. The dispatcher runs in one transaction with the ledger update, so the stored reply, the
    dialog state and the handler's effects commit together, and only if this process still
-   owns the delivery. Calls to WeChat happen after commit, never inside a write transaction.
+   owns the delivery; messages of different users share that transaction (``bot.effects``,
+   which also says how a failing or slow one is set apart). Calls to WeChat happen after
+   commit, never inside a write transaction.
 5. The webhook waits for the reply up to the budget; past it WeChat gets ``success`` and the
    reply goes out through the customer-service API when it is ready.
 6. Every process sweeps the ledger every few seconds and finishes what dead processes left.
