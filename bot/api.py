@@ -40,6 +40,8 @@ TAG_BATCH = 50  # openids per batchtagging call (platform limit)
 class Media:
     data: bytes
     content_type: str
+    #: Already made fit to keep by its dialog step's ``State.prepare`` (EXIF stripped…).
+    prepared: bool = False
 
 
 MediaKind = Literal["image", "voice", "video", "thumb"]

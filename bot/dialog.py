@@ -6,12 +6,16 @@ States are stored as ``"Group:name"`` strings. Each state may carry a prompt, so
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 #: A prompt is text, or a function of the dialog data that builds it (e.g. a summary).
 Prompt = str | Callable[[dict[str, Any]], str]
+#: Makes downloaded media fit to keep (a photo re-encoded without EXIF, say); raises
+#: ValueError for media that cannot be (not an image). It runs in a worker thread before the
+#: handler's transaction, so that a big photo holds up no one else's messages.
+Prepare = Callable[[Any], Any]
 
 
 class State:
@@ -21,11 +25,14 @@ class State:
         *,
         media: tuple[str, ...] = (),
         takes_text: bool = False,
+        prepare: Mapping[str, Prepare] | None = None,
     ) -> None:
         self.prompt = prompt
         #: Message types whose media this step uses ("image", "voice"): only these are
         #: downloaded (see ``bot.media``).
         self.media = media
+        #: Per media kind, what the download goes through before the handler sees it.
+        self.prepare: Mapping[str, Prepare] = prepare or {}
         #: The step's answer is any text (a question, a description): nothing else reads it.
         self.takes_text = takes_text
         self.name = ""

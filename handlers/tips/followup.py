@@ -17,6 +17,7 @@ from bot.filters import Keyword, MenuKey, MsgType, Regex, StateIs
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
+from handlers.tips.photos import stripped
 from handlers.tips.rules import TipRules
 from handlers.tips.service import OPEN, RATINGS, STATUS_NAMES, TipService, discard_drafts
 from storage.clock import CHINA
@@ -35,6 +36,7 @@ class Supplement(StatesGroup):
         ),
         media=("image",),
         takes_text=True,
+        prepare={"image": stripped},
     )
 
 

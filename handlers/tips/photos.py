@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from bot.api import Media
+
 #: WeChat's own limit for a temporary image (bot.api.MEDIA_LIMITS["image"]).
 MAX_BYTES = 10 << 20
 #: Refuse decompression bombs from the header, well before Pillow's own limit (~89 M pixels,
@@ -52,6 +54,13 @@ def _check(image: Image.Image) -> None:
     if image.format != "MPO" and getattr(image, "is_animated", False):
         msg = "animated or multi-frame image"
         raise NotAnImage(msg)
+
+
+def stripped(media: Media) -> Media:
+    """``State.prepare`` for photo steps: the photo cleaned as it is downloaded, in a worker
+    thread, so that the handler's transaction only stores it."""
+    clean = clean_photo(media.data)
+    return Media(clean.data, clean.content_type, prepared=True)
 
 
 def clean_photo(raw: bytes) -> CleanPhoto:

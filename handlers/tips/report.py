@@ -20,6 +20,7 @@ from bot.message import Message
 from bot.router import Router, SkipHandler
 from handlers.intents.reader import load_intents
 from handlers.tips.media import NotAudio, clean_voice
+from handlers.tips.photos import stripped
 from handlers.tips.rules import TipRules, load_rules
 from handlers.tips.service import Draft, TipService, discard_drafts
 from storage import limits
@@ -103,6 +104,7 @@ class Report(StatesGroup):
             "如有现场照片或截图，请直接发送（最多 {n} 张）；发完或没有请回复「完成」。"
         ).format(n=load_rules().photos_per_tip),
         media=("image",),
+        prepare={"image": stripped},
     )
     anonymity = State(lambda d: _("是否匿名举报？回复 1 匿名，2 实名（民警可能联系您核实）。"))
     name = State(lambda d: _("请输入您的姓名："))

@@ -252,13 +252,17 @@ class TipService:
             )
         if problem == "too_large":
             return _("这张图片太大了（超过 10MB），请换一张或截图后发送。")
+        if problem == "unreadable":
+            return _("这张图片无法识别，请换一张。")
         if media is None:
             return _("照片没有收到，请重新发送。")
-        try:
-            clean = clean_photo(media.data)
-        except NotAnImage:
-            return _("这张图片无法识别，请换一张。")
-        return await self.draft_media(openid, Media(clean.data, clean.content_type), "image")
+        if not media.prepared:  # a step without ``prepare``: clean it here
+            try:
+                clean = clean_photo(media.data)
+            except NotAnImage:
+                return _("这张图片无法识别，请换一张。")
+            media = Media(clean.data, clean.content_type)
+        return await self.draft_media(openid, media, "image")
 
     def owned_by(self, tip: Tip) -> bool:
         """Whether the asker reported ``tip`` (their sealed index says so)."""
