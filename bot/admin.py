@@ -17,11 +17,12 @@ import aiohttp
 
 from bot.api import WeChatAPI
 from bot.config import Settings
+from bot.errors import WeChatAPIError
 from bot.keys import WeakKey
 from handlers.menu import load_menu
 from handlers.officers.menu import load_officer_menu
 from handlers.officers.tag import OFFICER_TAG, officer_tag, set_officer_tag
-from handlers.scenes import community_scene
+from handlers.scenes import community_scene, enrolment_scene
 from storage.clock import system_clock, utc
 from storage.db import Database, open_database
 from storage.inquiries import InquiryRepo
@@ -30,6 +31,16 @@ from storage.officers import OfficerRepo
 from storage.users import CommunityRepo
 
 SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket="
+
+
+async def enrolment_qr(api: WeChatAPI, code: str, valid: timedelta) -> str:
+    """The line that shows an enrolment code's QR code (scene ``e:CODE``), or why not."""
+    seconds = min(int(valid.total_seconds()), 30 * 24 * 3600)  # a temporary code's limit
+    try:
+        qr = await api.create_qrcode(enrolment_scene(code), expire_seconds=seconds)
+    except WeChatAPIError as exc:
+        return f"(no QR code: WeChat answered errcode {exc.errcode}; the code works)"
+    return f"or scan: {SHOW_QR}{qr.ticket}"
 
 
 @asynccontextmanager

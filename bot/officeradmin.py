@@ -7,11 +7,9 @@ import re
 import secrets
 from datetime import date, timedelta
 
-from bot.admin import SHOW_QR, opened
+from bot.admin import enrolment_qr, opened
 from bot.config import Settings
-from bot.errors import WeChatAPIError
 from handlers.officers.tag import OFFICER_TAG, set_officer_tag
-from handlers.scenes import enrolment_scene
 from storage.audit import AuditRepo
 from storage.clock import system_clock, utc
 from storage.duty import DutyRepo
@@ -47,13 +45,7 @@ async def officer_add(settings: Settings, args: argparse.Namespace) -> str:
             f"officer {officer.id} ({officer.name}, {officer.rank}) added",
             f"binding code: {code} (single use, valid 24 h): send 绑定 {code} to the account",
         ]
-        try:
-            qr = await api.create_qrcode(
-                enrolment_scene(code), expire_seconds=int(CODE_LIFE.total_seconds())
-            )
-            lines.append(f"or scan: {SHOW_QR}{qr.ticket}")
-        except WeChatAPIError as exc:
-            lines.append(f"(no QR code: WeChat answered errcode {exc.errcode}; the code works)")
+        lines.append(await enrolment_qr(api, code, CODE_LIFE))
     return "\n".join(lines)
 
 

@@ -39,7 +39,8 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-@router.message(Regex(r"^绑定\s*(?P<code>[A-Za-z0-9-]{4,32})$"))
+# 绑定 (officers) and 注册 (volunteers): any enrolment code, whoever it was issued for.
+@router.message(Regex(r"^(?:绑定|注册)\s*(?P<code>[A-Za-z0-9-]{4,32})$"))
 async def bind(
     match: re.Match[str],
     user: User,

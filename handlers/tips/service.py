@@ -169,6 +169,46 @@ class TipService:
             )
         return tip
 
+    async def file_named(
+        self,
+        openid: str,
+        *,
+        source: str,
+        level: str,
+        description: str,
+        name: str,
+        community_id: int | None,
+        lat: float | None = None,
+        lng: float | None = None,
+        media_ids: tuple[int, ...] = (),
+        category: str = "other",
+    ) -> Tip:
+        """A tip from someone who reports under their name (a patrol volunteer): never
+        anonymous, reachable through the bot like every reporter. Alerts are the caller's."""
+        tip = await self._add(
+            Tip(
+                code=await self._unique_code(),
+                category=category,
+                level=level,
+                status="submitted",
+                source=source,
+                description=description,
+                details={},
+                lat=lat,
+                lng=lng,
+                community_id=community_id,
+                created_at=self.now,
+                updated_at=self.now,
+                anonymous=False,
+                reporter_sealed=self.keys.seal(openid),
+                reporter_name=name,
+                reporter_phone=None,
+            )
+        )
+        await self.media.attach(media_ids, tip.id)
+        await self.log_event(tip, "reporter", "status", None, "submitted", source)
+        return tip
+
     async def emergency(
         self, openid: str, text: str, *, community_id: int | None
     ) -> tuple[Tip, bool]:
@@ -259,6 +299,13 @@ class TipService:
         except NotAnImage:
             return _("这张图片无法识别，请换一张。")
         return await self.draft_media(openid, Media(clean.data, clean.content_type), "image")
+
+    async def collect_photo(
+        self, openid: str, held: list[int], media: Media | None, problem: str | None
+    ) -> list[int] | str:
+        """A photo for a draft that holds ``held``: the ids with it, or why it was not kept."""
+        stored = await self.draft_photo(openid, media, taken=len(held), problem=problem)
+        return stored if isinstance(stored, str) else [*held, stored.id]
 
     def owned_by(self, tip: Tip) -> bool:
         """Whether the asker reported ``tip`` (their sealed index says so)."""
