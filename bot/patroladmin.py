@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from bot.admin import enrolment_qr, opened
 from bot.config import Settings
-from bot.officeradmin import new_code
 from handlers.patrols.rules import load_patrol_rules
 from storage.clock import system_clock, utc
+from storage.codes import new_code
 from storage.patrols import PatrolRepo
 from storage.users import CommunityRepo
 
@@ -41,7 +41,7 @@ async def invite(settings: Settings, args: argparse.Namespace) -> str:
     if role is None:
         return f"role must be one of {', '.join(rules.roles.values())}"
     valid = timedelta(days=args.days) if args.days else rules.enrolment
-    code = "P" + new_code()[1:]
+    code = new_code("P")
     async with opened(settings) as (database, api):
         async with database.sessionmaker.begin() as session:
             repo = PatrolRepo(session)

@@ -3,6 +3,7 @@ marking a patrol report (points follow), awards and deductions, suspension (both
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from bot.typedefs import engine_key, sessionmaker_key
 from simulator import FakeClock, FakeWeChat
 from storage.models import AuditEntry, OfficerAlert
 from tests.conftest import Bot
-from tests.patrolkit import HOME, ledger, north, record_of, shifts, volunteer
+from tests.patrolkit import HOME, ledger, north, record_of, shifts, team, volunteer
 from tests.test_alerts import alerts_to, escalate, officer
 from tests.test_tips import say, tips
 
@@ -153,3 +154,25 @@ async def test_the_roster_history_and_a_suspended_volunteer(
     assert len(await shifts(bot)) == 1  # no new shift
     assert await say(bot, "o-cop", f"恢复队员 {wang.id}") == "已恢复 王芳 的队员资格。"
     assert "巡逻开始" in await say(bot, "o-wang", "开始巡逻")
+
+
+async def test_an_officer_invites_from_the_chat(
+    bot: Bot, platform: FakeWeChat, clock: FakeClock
+) -> None:
+    await officer(bot, platform, "o-cop", "刘洋", "officer")
+    team_id = await team(bot)
+    invited = await say(bot, "o-cop", f"邀请队员 {team_id} 赵敏 调解员")
+    assert invited.startswith("已为 新华村红袖标队 邀请 赵敏（调解员）。")
+    found = re.search(r"注册 (\w+)", invited)
+    assert found is not None and "7 天内有效" in invited
+    assert (await say(bot, "o-zhao", f"注册 {found[1]}")).startswith("登记成功：赵敏")
+    assert "没有编号为 99 的巡逻队" in await say(bot, "o-cop", "邀请队员 99 钱七")
+    # Issued on the bot's clock: seven days and a minute later the code is dead.
+    late = await say(bot, "o-cop", f"邀请队员 {team_id} 孙八")
+    found = re.search(r"注册 (\w+)", late)
+    assert found is not None
+    clock.advance(timedelta(days=7, minutes=1).total_seconds())
+    assert "已过期" in await say(bot, "o-sun", f"注册 {found[1]}")
+    assert await say(bot, "o-wang", f"邀请队员 {team_id} 李四") == "此功能仅限本所民警使用。"
+    helped = await say(bot, "o-cop", "民警帮助")
+    assert "在岗巡逻" in helped and "有价值" in helped

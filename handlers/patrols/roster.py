@@ -18,6 +18,7 @@ from handlers.patrols.points import mark, signed
 from handlers.patrols.rules import load_patrol_rules
 from handlers.patrols.shifts import close_overdue, distance, duration
 from storage.clock import CHINA
+from storage.codes import new_code
 from storage.models import Officer
 from storage.patrols import PatrolRepo
 from storage.tips import TipRepo
@@ -29,6 +30,7 @@ HISTORY = r"^巡逻记录\s*(?P<id>\d{1,9})$"
 MARK = r"^(?P<how>有价值|协助破案)\s*(?P<code>[A-Za-z0-9]{4,16})$"
 POINTS = r"^积分\s*(?P<id>\d{1,9})\s*(?P<points>[+-]\d{1,4})\s+(?P<reason>\S.{0,60})$"
 STATUS = r"^(?P<how>暂停|恢复)队员\s*(?P<id>\d{1,9})$"
+INVITE = r"^邀请队员\s*(?P<team>\d{1,9})\s+(?P<name>[^\s\d]{1,32})(?:\s+(?P<role>\S{2,8}))?$"
 HOW = {"有价值": "valuable", "协助破案": "solved"}
 
 
@@ -135,7 +137,38 @@ async def suspend(
     return _("已恢复 {name} 的队员资格。").format(name=volunteer.name)
 
 
+@router.message(Regex(INVITE), OfficerOnly())
+async def invite(
+    match: re.Match[str], session: AsyncSession, officer: Officer, now: datetime
+) -> str:
+    """`邀请队员 1 王芳 情报员`: a single-use code for one volunteer of team 1."""
+    rules = load_patrol_rules()
+    role = rules.role(match["role"] or "publicist")
+    if role is None:
+        return _("角色请写：{roles}").format(roles="、".join(_(r) for r in rules.roles.values()))
+    repo = PatrolRepo(session)
+    team = await repo.team(int(match["team"]))
+    if team is None:
+        return _("没有编号为 {id} 的巡逻队。").format(id=match["team"])
+    code = new_code("P")
+    volunteer = await repo.invite(
+        team, name=match["name"], role=role, code=code, now=now, valid=rules.enrolment
+    )
+    audit(session, officer, "invite", f"V{volunteer.id}", now)
+    return _(
+        "已为 {team} 邀请 {name}（{role}）。\n"
+        "请队员发送「注册 {code}」，{days} 天内有效，限用一次。"
+    ).format(
+        team=team.name,
+        name=volunteer.name,
+        role=_(rules.roles[role]),
+        code=code,
+        days=rules.enrolment.days,
+    )
+
+
 router.message(Keyword(*ROSTER))(refuse)
+router.message(Regex(INVITE))(refuse)
 router.message(Regex(HISTORY))(refuse)
 router.message(Regex(MARK))(refuse)
 router.message(Regex(POINTS))(refuse)
