@@ -40,6 +40,6 @@ async def enrol(
         user.community_id = team.community_id
     tag_later(after_commit, api=api, openid=user.openid)  # the volunteers' menu
     role = _(load_patrol_rules().roles.get(volunteer.role, volunteer.role))
-    return _(
-        "登记成功：{name}，{team}{role}。\n回复「开始巡逻」上岗，「帮助」看可用功能。"
-    ).format(name=volunteer.name, team=team.name if team else "", role=role)
+    return _("登记成功：{name}，{team}{role}。回复「开始巡逻」上岗。").format(
+        name=volunteer.name, team=team.name if team else "", role=role
+    )

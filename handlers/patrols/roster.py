@@ -14,6 +14,8 @@ from bot.i18n import _
 from bot.push import Outbox
 from bot.router import Router
 from handlers.officers.access import OfficerOnly, audit, refuse
+from handlers.officers.browsing import command
+from handlers.officers.cases import missing
 from handlers.patrols.points import mark, signed
 from handlers.patrols.rules import load_patrol_rules
 from handlers.patrols.shifts import close_overdue, distance, duration
@@ -27,11 +29,9 @@ router = Router("patrol-roster")
 
 ROSTER = ("在岗巡逻", "巡逻名单")
 HISTORY = r"^巡逻记录\s*(?P<id>\d{1,9})$"
-MARK = r"^(?P<how>有价值|协助破案)\s*(?P<code>[A-Za-z0-9]{4,16})$"
 POINTS = r"^积分\s*(?P<id>\d{1,9})\s*(?P<points>[+-]\d{1,4})\s+(?P<reason>\S.{0,60})$"
 STATUS = r"^(?P<how>暂停|恢复)队员\s*(?P<id>\d{1,9})$"
 INVITE = r"^邀请队员\s*(?P<team>\d{1,9})\s+(?P<name>[^\s\d]{1,32})(?:\s+(?P<role>\S{2,8}))?$"
-HOW = {"有价值": "valuable", "协助破案": "solved"}
 
 
 def _hhmm(moment: datetime) -> str:
@@ -87,17 +87,34 @@ async def history(
     return "\n".join(lines)
 
 
-@router.message(Regex(MARK), OfficerOnly())
-async def mark_report(
-    match: re.Match[str], session: AsyncSession, officer: Officer, now: datetime, outbox: Outbox
+async def _mark(
+    how: str,
+    code: str | None,
+    session: AsyncSession,
+    officer: Officer,
+    now: datetime,
+    outbox: Outbox,
 ) -> str:
-    code = match["code"].upper()
-    tip = await TipRepo(session).by_code(code)
+    tip = await TipRepo(session).by_code(code) if code else None
     if tip is None:
-        return _("没有编号为 {code} 的线索。").format(code=code)
-    how = HOW[match["how"]]
+        return missing(code)
     audit(session, officer, how, tip.code, now)
     return await mark(session, tip, how, officer=officer, now=now, outbox=outbox)
+
+
+# `有价值 K7M2QX9A`, or `有价值` alone for the tip the officer has open (like 受理).
+@command(router, "有价值")
+async def valuable(
+    code: str | None, session: AsyncSession, officer: Officer, now: datetime, outbox: Outbox
+) -> str:
+    return await _mark("valuable", code, session, officer, now, outbox)
+
+
+@command(router, "协助破案")
+async def solved(
+    code: str | None, session: AsyncSession, officer: Officer, now: datetime, outbox: Outbox
+) -> str:
+    return await _mark("solved", code, session, officer, now, outbox)
 
 
 @router.message(Regex(POINTS), OfficerOnly())
@@ -170,6 +187,5 @@ async def invite(
 router.message(Keyword(*ROSTER))(refuse)
 router.message(Regex(INVITE))(refuse)
 router.message(Regex(HISTORY))(refuse)
-router.message(Regex(MARK))(refuse)
 router.message(Regex(POINTS))(refuse)
 router.message(Regex(STATUS))(refuse)

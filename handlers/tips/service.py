@@ -206,7 +206,7 @@ class TipService:
             )
         )
         await self.media.attach(media_ids, tip.id)
-        await self.log_event(tip, "reporter", "status", None, "submitted", source)
+        await self.log_event(tip, "reporter", "status", None, "submitted", None)
         return tip
 
     async def emergency(
