@@ -154,6 +154,10 @@ async def test_the_roster_history_and_a_suspended_volunteer(
     assert len(await shifts(bot)) == 1  # no new shift
     assert await say(bot, "o-cop", f"恢复队员 {wang.id}") == "已恢复 王芳 的队员资格。"
     assert "巡逻开始" in await say(bot, "o-wang", "开始巡逻")
+    # Suspended on patrol: the shift ends with the role.
+    await say(bot, "o-cop", f"暂停队员 {wang.id}")
+    assert [s.closed_by for s in await shifts(bot)] == ["volunteer", "officer"]
+    assert await say(bot, "o-wang", "结束巡逻") == SUSPENDED
 
 
 async def test_an_officer_invites_from_the_chat(

@@ -197,3 +197,26 @@ async def test_residents_cannot_use_patrol_commands(bot: Bot) -> None:
     assert "开始巡逻" in helped and "举报线索（可匿名）" not in helped
     # And volunteers hold no officer powers.
     assert await say(bot, "o-wang", "在岗巡逻") == OFFICERS_ONLY
+
+
+async def test_typed_sos_in_any_patrol_step_and_a_residents_report_on_patrol(
+    bot: Bot, platform: FakeWeChat
+) -> None:
+    platform.follow("o-wang")
+    await volunteer(bot, "o-wang")
+    await say(bot, "o-wang", "开始巡逻")
+    await bot.sender.location("o-wang", *HOME, "新华村")
+    await bot.sender.image("o-wang", jpeg_with_gps())  # a report half-written…
+    answer = await say(bot, "o-wang", "求助")  # …is no description for 求助
+    assert answer.startswith("求助已发出（编号 ") and "拨打 110" in answer
+    assert answer.endswith("目前没有可以通知的值班民警，请务必立即拨打 110。")
+    [sos] = await tips(bot)
+    assert sos.level == "red" and sos.description.startswith("巡防队员求助：王芳")
+    # 举报 on patrol is the resident's report, and its place step takes the location.
+    assert "请选择线索类别" in await say(bot, "o-wang", "举报")
+    assert "描述" in await say(bot, "o-wang", "2")
+    assert "地点" in await say(bot, "o-wang", "车棚里的电动车被偷了")
+    placed = await bot.sender.location("o-wang", *north(100), "车棚")
+    assert placed.reply is not None and "照片" in placed.reply.content
+    [shift] = await shifts(bot)
+    assert shift.lat == HOME[0]  # not taken as the patrol's position

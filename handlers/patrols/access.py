@@ -60,6 +60,12 @@ def volunteer_only(message: Message, data: Data) -> bool:
     return volunteer is not None and volunteer.status == "active"
 
 
+def in_patrol(message: Message, data: Data) -> bool:
+    """Filter: no dialog, or a patrol step (not a resident's report the volunteer is filing)."""
+    state = data["dialog"].state
+    return state is None or state.startswith("Patrol:")
+
+
 def on_shift(message: Message, data: Data) -> bool:
     """Filter: an active volunteer with an open shift."""
     return volunteer_only(message, data) and data.get("shift") is not None

@@ -19,7 +19,7 @@ from bot.filters import Keyword, MenuKey, MsgType, Regex, StateIs
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
-from handlers.patrols.access import on_shift
+from handlers.patrols.access import in_patrol, on_shift
 from handlers.patrols.dialog import Patrol
 from handlers.patrols.rules import load_patrol_rules
 from handlers.tips.rules import LEVELS, TipRules
@@ -33,7 +33,7 @@ router = Router("patrol-reports")
 
 ACTIVITY = r"^(?P<kind>\S{2})\s*(?P<count>\d{1,4})?\s*(户|份|处|次)?$"
 #: Words that are not a report even on patrol (the resident's own commands still work).
-NOT_A_REPORT = re.compile(r"^(我的举报|查询|补充|语言|我的社区|人工)")
+NOT_A_REPORT = re.compile(r"^(我要举报|举报|报案|线索|我的举报|查询|补充|语言|我的社区|人工)")
 
 
 async def file(data: dict[str, Any], description: str, media_ids: tuple[int, ...] = ()) -> str:
@@ -70,6 +70,49 @@ async def file(data: dict[str, Any], description: str, media_ids: tuple[int, ...
     )
 
 
+# First: 求助 is never a report's description, whatever step the volunteer is in.
+@router.message(MenuKey("PATROL_SOS"), on_shift)
+@router.message(Keyword("求助", "SOS"), on_shift)
+async def sos(
+    tips: TipService,
+    volunteer: Volunteer,
+    shift: PatrolShift,
+    user: User,
+    session: AsyncSession,
+    now: datetime,
+) -> str:
+    """Pages the officers on duty at once (the duty alerts escalate it until acknowledged)."""
+    repo = PatrolRepo(session)
+    team = await repo.team(shift.team_id)
+    place = _("位置未知")
+    if shift.lat is not None and shift.lng is not None and shift.located_at is not None:
+        minutes = int((now - shift.located_at).total_seconds() // 60)
+        place = _("位置 {lat:.5f},{lng:.5f}（{m} 分钟前）").format(
+            lat=shift.lat, lng=shift.lng, m=minutes
+        )
+    description = _("巡防队员求助：{name}（{team}），{place}").format(
+        name=volunteer.name, team=team.name if team else "", place=place
+    )
+    tip = await tips.file_named(
+        user.openid,
+        source="patrol",
+        level="red",
+        description=description,
+        name=volunteer.name,
+        community_id=user.community_id,
+        lat=shift.lat,
+        lng=shift.lng,
+    )
+    repo.report(tip_id=tip.id, shift=shift, kind="sos")
+    await tips.repo.alert(tip_id=tip.id, kind="sos", now=now)
+    reached = [o.name for o in await OfficerRepo(session).on_duty(now) if o.openid]
+    lines = [_("求助已发出（编号 {code}），您的位置已发给值班民警。").format(code=tip.code)]
+    if reached:
+        lines.append(_("已通知：{names}。").format(names="、".join(reached)))
+    lines.append(_("情况危急请立即拨打 110！"))
+    return "\n".join(lines)
+
+
 @router.message(MenuKey("PATROL_REPORT"), on_shift)
 async def report_click(dialog: DialogContext) -> str:
     dialog.set_state(Patrol.on, remember=False)
@@ -99,6 +142,8 @@ async def describe_photos(
     message: Message, dialog: DialogContext, tips: TipService, **data: Any
 ) -> str:
     text = message.text
+    if NOT_A_REPORT.match(text):
+        raise SkipHandler  # e.g. 举报: the resident's report (which drops this draft)
     if text in ("取消", "返回"):
         await tips.media.discard_drafts(message.openid)
         dialog.clear()
@@ -115,7 +160,7 @@ async def describe_photos(
     return done
 
 
-@router.message(Regex(r"^上报\s*(?P<text>\S.*)$", re.DOTALL), on_shift)
+@router.message(Regex(r"^上报\s*(?P<text>\S.*)$", re.DOTALL), on_shift, in_patrol)
 async def report_now(match: re.Match[str], **data: Any) -> str:
     """`上报 路灯坏了`: one turn."""
     return await file(data, match["text"].strip())
@@ -170,45 +215,3 @@ async def confirm(message: Message, dialog: DialogContext, **data: Any) -> str:
     if message.text in ("2", "不报"):
         return _("好的，没有上报。")
     return await file(data, description)
-
-
-@router.message(MenuKey("PATROL_SOS"), on_shift)
-@router.message(Keyword("求助", "SOS"), on_shift)
-async def sos(
-    tips: TipService,
-    volunteer: Volunteer,
-    shift: PatrolShift,
-    user: User,
-    session: AsyncSession,
-    now: datetime,
-) -> str:
-    """Pages the officers on duty at once (the duty alerts escalate it until acknowledged)."""
-    repo = PatrolRepo(session)
-    team = await repo.team(shift.team_id)
-    place = _("位置未知")
-    if shift.lat is not None and shift.lng is not None and shift.located_at is not None:
-        minutes = int((now - shift.located_at).total_seconds() // 60)
-        place = _("位置 {lat:.5f},{lng:.5f}（{m} 分钟前）").format(
-            lat=shift.lat, lng=shift.lng, m=minutes
-        )
-    description = _("巡防队员求助：{name}（{team}），{place}").format(
-        name=volunteer.name, team=team.name if team else "", place=place
-    )
-    tip = await tips.file_named(
-        user.openid,
-        source="patrol",
-        level="red",
-        description=description,
-        name=volunteer.name,
-        community_id=user.community_id,
-        lat=shift.lat,
-        lng=shift.lng,
-    )
-    repo.report(tip_id=tip.id, shift=shift, kind="sos")
-    await tips.repo.alert(tip_id=tip.id, kind="sos", now=now)
-    reached = [o.name for o in await OfficerRepo(session).on_duty(now) if o.openid]
-    lines = [_("求助已发出（编号 {code}），您的位置已发给值班民警。").format(code=tip.code)]
-    if reached:
-        lines.append(_("已通知：{names}。").format(names="、".join(reached)))
-    lines.append(_("情况危急请立即拨打 110！"))
-    return "\n".join(lines)

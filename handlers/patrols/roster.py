@@ -18,7 +18,7 @@ from handlers.officers.browsing import command
 from handlers.officers.cases import missing
 from handlers.patrols.points import mark, signed
 from handlers.patrols.rules import load_patrol_rules
-from handlers.patrols.shifts import close_overdue, distance, duration
+from handlers.patrols.shifts import close, close_overdue, distance, duration
 from storage.clock import CHINA
 from storage.codes import new_code
 from storage.models import Officer
@@ -149,6 +149,10 @@ async def suspend(
         return _("没有编号为 {id} 的在册队员。").format(id=match["id"])
     volunteer.status = "suspended" if match["how"] == "暂停" else "active"
     audit(session, officer, volunteer.status, f"V{volunteer.id}", now)
+    shift = await repo.open_shift(volunteer.id)
+    if volunteer.status == "suspended" and shift is not None:  # no patrol without the role
+        await close(repo, shift, now=now, rules=load_patrol_rules())
+        shift.closed_by = "officer"
     if volunteer.status == "suspended":
         return _("已暂停 {name} 的队员资格。").format(name=volunteer.name)
     return _("已恢复 {name} 的队员资格。").format(name=volunteer.name)

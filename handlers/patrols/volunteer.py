@@ -15,7 +15,7 @@ from bot.filters import Event, Keyword, MenuKey, MsgType, StateIs
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router
-from handlers.patrols.access import on_shift, refuse, volunteer_only
+from handlers.patrols.access import in_patrol, on_shift, refuse, volunteer_only
 from handlers.patrols.dialog import Patrol
 from handlers.patrols.rules import load_patrol_rules
 from handlers.patrols.shifts import checkin, close, duration, move
@@ -51,13 +51,8 @@ def help_text() -> str:
     )
 
 
-def _in_patrol(message: Message, data: dict[str, Any]) -> bool:
-    state = data["dialog"].state
-    return state is None or state.startswith("Patrol:")
-
-
 @router.message(MenuKey("PATROL_HELP"), volunteer_only)
-@router.message(Keyword("帮助", "help", "?", "？"), volunteer_only, _in_patrol)
+@router.message(Keyword("帮助", "help", "?", "？"), volunteer_only, in_patrol)
 async def volunteer_help(shift: PatrolShift | None) -> str:
     return help_text() + ("\n" + _("您正在巡逻中。") if shift is not None else "")
 
@@ -143,7 +138,7 @@ async def track(
         shift.seen_at = now
 
 
-@router.message(MsgType("location"), on_shift)
+@router.message(MsgType("location"), on_shift, in_patrol)
 async def position(
     message: Message, shift: PatrolShift, session: AsyncSession, now: datetime
 ) -> str:
