@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from bot.typedefs import engine_key, sessionmaker_key
+from bot.cli import build_parser
+from bot.patroladmin import volunteer_list
+from bot.typedefs import engine_key, sessionmaker_key, settings_key
 from simulator import FakeClock, FakeWeChat
 from storage.models import AuditEntry, OfficerAlert
 from tests.conftest import Bot
@@ -154,6 +156,8 @@ async def test_the_roster_history_and_a_suspended_volunteer(
     assert len(await shifts(bot)) == 1  # no new shift
     assert await say(bot, "o-cop", f"恢复队员 {wang.id}") == "已恢复 王芳 的队员资格。"
     assert "巡逻开始" in await say(bot, "o-wang", "开始巡逻")
+    # Officers' words typed on patrol are refused, not taken for a report.
+    assert await say(bot, "o-wang", f"积分 {wang.id} +100 自己加") == "此功能仅限本所民警使用。"
     # Suspended on patrol: the shift ends with the role.
     await say(bot, "o-cop", f"暂停队员 {wang.id}")
     assert [s.closed_by for s in await shifts(bot)] == ["volunteer", "officer"]
@@ -180,3 +184,28 @@ async def test_an_officer_invites_from_the_chat(
     assert await say(bot, "o-wang", f"邀请队员 {team_id} 李四") == "此功能仅限本所民警使用。"
     helped = await say(bot, "o-cop", "民警帮助")
     assert "在岗巡逻" in helped and "有价值" in helped
+
+
+async def test_the_station_manages_volunteers_from_the_command_line(
+    bot: Bot, platform: FakeWeChat
+) -> None:
+    platform.follow("o-wang")
+    await volunteer(bot, "o-wang")
+    wang = await record_of(bot, "o-wang")
+    assert wang is not None
+    settings = bot.app[settings_key]
+    parser = build_parser()
+    listing = await volunteer_list(settings, parser.parse_args(["patrol", "list"]))
+    assert f"{wang.id}\t王芳\t新华村红袖标队\tinformant\tactive\t0 points" in listing
+    args = parser.parse_args(["patrol", "suspend", str(wang.id)])
+    assert await args.admin(settings, args) == f"volunteer {wang.id} (王芳) is suspended"
+    assert await say(bot, "o-wang", "开始巡逻") == SUSPENDED
+    args = parser.parse_args(["patrol", "resume", str(wang.id)])
+    assert await args.admin(settings, args) == f"volunteer {wang.id} (王芳) is active"
+    args = parser.parse_args(["patrol", "invite", "--team", "1", "--name", "钱七", "--role", "x"])
+    assert "role must be one of 宣传员, 情报员, 调解员" in await args.admin(settings, args)
+    # Unfollowing keeps the record and its points, not the account.
+    await bot.sender.unsubscribe("o-wang")
+    assert await record_of(bot, "o-wang") is None
+    listing = await volunteer_list(settings, parser.parse_args(["patrol", "list"]))
+    assert f"{wang.id}\t王芳\t新华村红袖标队\tinformant\tleft" in listing
