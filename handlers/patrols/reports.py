@@ -24,7 +24,7 @@ from handlers.patrols.dialog import Patrol
 from handlers.patrols.rules import load_patrol_rules
 from handlers.tips.rules import LEVELS, TipRules
 from handlers.tips.service import TipService
-from storage.models import User
+from storage.models import Tip, User
 from storage.officers import OfficerRepo
 from storage.patrol_models import PatrolShift, Volunteer
 from storage.patrols import PatrolRepo
@@ -34,6 +34,22 @@ router = Router("patrol-reports")
 ACTIVITY = r"^(?P<kind>\S{2})\s*(?P<count>\d{1,4})?\s*(户|份|处|次)?$"
 #: Words that are not a report even on patrol (the resident's own commands still work).
 NOT_A_REPORT = re.compile(r"^(我要举报|举报|报案|线索|我的举报|查询|补充|语言|我的社区|人工)")
+
+
+def patrol_tip(
+    shift: PatrolShift, user: User, *, level: str, description: str, category: str = "other"
+) -> Tip:
+    """A tip from the patrol, at the shift's last place."""
+    return Tip(
+        category=category,
+        level=level,
+        source="patrol",
+        description=description,
+        details={},
+        lat=shift.lat,
+        lng=shift.lng,
+        community_id=user.community_id,
+    )
 
 
 async def file(data: dict[str, Any], description: str, media_ids: tuple[int, ...] = ()) -> str:
@@ -51,15 +67,15 @@ async def file(data: dict[str, Any], description: str, media_ids: tuple[int, ...
         level = max(level, worded, key=LEVELS.index)
     tip = await tips.file_named(
         user.openid,
-        source="patrol",
-        level=level,
-        description=description[: tip_rules.description_max_chars],
-        name=volunteer.name,
-        community_id=user.community_id,
-        lat=shift.lat,
-        lng=shift.lng,
-        media_ids=media_ids,
-        category=rules.report_category,
+        volunteer.name,
+        patrol_tip(
+            shift,
+            user,
+            level=level,
+            description=description[: tip_rules.description_max_chars],
+            category=rules.report_category,
+        ),
+        media_ids,
     )
     PatrolRepo(tips.session).report(tip_id=tip.id, shift=shift)
     if level == "red":
@@ -94,14 +110,7 @@ async def sos(
         name=volunteer.name, team=team.name if team else "", place=place
     )
     tip = await tips.file_named(
-        user.openid,
-        source="patrol",
-        level="red",
-        description=description,
-        name=volunteer.name,
-        community_id=user.community_id,
-        lat=shift.lat,
-        lng=shift.lng,
+        user.openid, volunteer.name, patrol_tip(shift, user, level="red", description=description)
     )
     repo.report(tip_id=tip.id, shift=shift, kind="sos")
     await tips.repo.alert(tip_id=tip.id, kind="sos", now=now)

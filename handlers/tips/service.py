@@ -170,41 +170,14 @@ class TipService:
         return tip
 
     async def file_named(
-        self,
-        openid: str,
-        *,
-        source: str,
-        level: str,
-        description: str,
-        name: str,
-        community_id: int | None,
-        lat: float | None = None,
-        lng: float | None = None,
-        media_ids: tuple[int, ...] = (),
-        category: str = "other",
+        self, openid: str, name: str, tip: Tip, media_ids: tuple[int, ...] = ()
     ) -> Tip:
-        """A tip from someone who reports under their name (a patrol volunteer): never
+        """``tip`` from someone who reports under their name (a patrol volunteer): never
         anonymous, reachable through the bot like every reporter. Alerts are the caller's."""
-        tip = await self._add(
-            Tip(
-                code=await self._unique_code(),
-                category=category,
-                level=level,
-                status="submitted",
-                source=source,
-                description=description,
-                details={},
-                lat=lat,
-                lng=lng,
-                community_id=community_id,
-                created_at=self.now,
-                updated_at=self.now,
-                anonymous=False,
-                reporter_sealed=self.keys.seal(openid),
-                reporter_name=name,
-                reporter_phone=None,
-            )
-        )
+        tip.code, tip.status = await self._unique_code(), "submitted"
+        tip.created_at = tip.updated_at = self.now
+        tip.anonymous, tip.reporter_sealed, tip.reporter_name = False, self.keys.seal(openid), name
+        await self._add(tip)
         await self.media.attach(media_ids, tip.id)
         await self.log_event(tip, "reporter", "status", None, "submitted", None)
         return tip
