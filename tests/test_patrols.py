@@ -160,12 +160,12 @@ async def test_a_shift_left_open_closes_itself_after_six_hours(
     clock.advance(timedelta(hours=5).total_seconds())
     answer = await say(bot, "o-wang", "我的积分")
     assert answer.startswith("您的巡逻超过 6 小时未结束，已自动结束")
-    assert "时长 2 小时 30 分" in answer and "王芳，您的积分：5" in answer
+    assert "时长 2 小时 29 分" in answer and "王芳，您的积分：5" in answer
     [shift] = await shifts(bot)
-    assert shift.closed_by == "auto"
-    assert shift.ended_at is not None and shift.ended_at - shift.started_at == timedelta(
-        hours=2, minutes=30
-    )
+    assert shift.closed_by == "auto" and shift.ended_at is not None
+    # Counted to the last sign of life, kept to the minute.
+    assert timedelta(hours=2, minutes=29) < shift.ended_at - shift.started_at
+    assert shift.ended_at - shift.started_at <= timedelta(hours=2, minutes=30)
     assert "没有进行中的巡逻" in await say(bot, "o-wang", "结束巡逻")
 
     # Nobody writes: the housekeeping sweep closes it and tells the volunteer.
@@ -220,3 +220,24 @@ async def test_typed_sos_in_any_patrol_step_and_a_residents_report_on_patrol(
     assert placed.reply is not None and "照片" in placed.reply.content
     [shift] = await shifts(bot)
     assert shift.lat == HOME[0]  # not taken as the patrol's position
+
+
+async def test_an_anonymous_tip_filed_on_patrol_leaves_no_trace_on_the_shift(
+    bot: Bot, clock: FakeClock
+) -> None:
+    await volunteer(bot, "o-wang")
+    await say(bot, "o-wang", "开始巡逻")
+    await bot.sender.location("o-wang", *HOME, "新华村")
+    clock.advance(700.5)
+    for words in ("举报", "2", "车棚里的电动车被偷了", "跳过", "完成", "1", "1"):
+        await say(bot, "o-wang", words)
+    [tip] = await tips(bot)
+    assert tip.anonymous and tip.source == "guided" and tip.reporter_name is None
+    [shift] = await shifts(bot)
+    assert shift.seen_at == shift.started_at  # the report's steps left no time on the shift
+    async with bot.app[sessionmaker_key]() as session:
+        assert (await session.scalars(select(PatrolReport))).all() == []
+    clock.advance(61)
+    await say(bot, "o-wang", "走访 1")  # said on patrol: seen, to the minute
+    [shift] = await shifts(bot)
+    assert shift.seen_at.second == 0 and shift.seen_at > tip.created_at

@@ -33,22 +33,27 @@ async def load_volunteer(handler: Next, message: Message, data: Data) -> Result:
     repo = PatrolRepo(data["session"])
     volunteer = await repo.of(message.openid)
     data["volunteer"] = volunteer
-    note = None
+    note = shift = None
     dialog: DialogContext = data["dialog"]
+    patrolling = False
     if volunteer is not None:
         shift, note = await current_shift(
             repo, volunteer, now=data["now"], rules=load_patrol_rules()
         )
         data["shift"] = shift
-        in_patrol = bool(dialog.state and dialog.state.startswith("Patrol:"))
-        if shift is not None:
-            if shift.seen_at < data["now"] and not message.is_event:
-                shift.seen_at = data["now"]
-            if dialog.state is None:  # e.g. after 取消 or a resident's dialog: back on patrol
-                dialog.set_state(Patrol.on, remember=False)
-        elif in_patrol:
+        patrolling = shift is not None and in_patrol(message, data)
+        if shift is not None and dialog.state is None:  # after 取消 or a resident's dialog
+            dialog.set_state(Patrol.on, remember=False)
+        elif shift is None and dialog.state and dialog.state.startswith("Patrol:"):
             dialog.clear()
     result = await handler(message, data)
+    # The shift's last sign of life: to the minute, and only for what is said on patrol
+    # from start to end, so that a resident's report the volunteer files meanwhile
+    # (anonymous, perhaps) leaves no time on the shift.
+    if patrolling and shift is not None and not message.is_event and in_patrol(message, data):
+        seen = data["now"].replace(second=0, microsecond=0)
+        if shift.ended_at is None and shift.seen_at < seen:
+            shift.seen_at = seen
     if note:
         return "\n".join(p for p in (note, result if isinstance(result, str) else None) if p)
     return result

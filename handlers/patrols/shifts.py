@@ -87,7 +87,8 @@ async def close(
     auto: bool = False,
 ) -> str:
     """End the shift, award its hours, and say what it came to."""
-    ended = min(shift.seen_at, shift.started_at + rules.max_shift) if auto else now
+    last = max(shift.started_at, min(shift.seen_at, shift.started_at + rules.max_shift))
+    ended = last if auto else now
     shift.ended_at, shift.closed_by = ended, "auto" if auto else "volunteer"
     hours = int((ended - shift.started_at).total_seconds() // 3600)
     repo.award(

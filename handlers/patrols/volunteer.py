@@ -134,8 +134,8 @@ async def track(
         precision=float(precision) if precision else None,
         rules=load_patrol_rules(),
     )
-    if kept:
-        shift.seen_at = now
+    if kept:  # a sign of life, to the minute like the others (see ``access``)
+        shift.seen_at = max(shift.seen_at, now.replace(second=0, microsecond=0))
 
 
 @router.message(MsgType("location"), on_shift, in_patrol)
