@@ -127,6 +127,11 @@ async def test_awards_deductions_and_the_monthly_leaderboard(
     board = await say(bot, "o-li", "巡逻排行")
     assert board.splitlines()[1:] == ["1. 王芳 8", "2. 李强 -3"]
     assert await say(bot, "o-wang", f"积分 {li.id} +100 自己加") == "此功能仅限本所民警使用。"
+    assert (await say(bot, "o-cop", f"巡逻排行 {wang.team_id}")).splitlines()[1:] == [
+        "1. 王芳 8",
+        "2. 李强 -3",
+    ]
+    assert await say(bot, "o-wang", f"巡逻排行 {wang.team_id}") == "此功能仅限本所民警使用。"
     async with bot.app[sessionmaker_key]() as session:
         audited = (await session.scalars(select(AuditEntry.action))).all()
     assert audited.count("points") == 2

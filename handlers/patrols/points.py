@@ -15,7 +15,7 @@ from handlers.patrols.access import volunteer_only
 from handlers.patrols.rules import load_patrol_rules
 from storage.clock import CHINA
 from storage.models import Officer, Tip
-from storage.patrol_models import Volunteer
+from storage.patrol_models import PatrolTeam, Volunteer
 from storage.patrols import PatrolRepo
 
 router = Router("patrol-points")
@@ -54,13 +54,18 @@ async def my_points(volunteer: Volunteer, session: AsyncSession) -> str:
 @router.message(MenuKey("PATROL_BOARD"), volunteer_only)
 @router.message(Keyword("巡逻排行", "排行"), volunteer_only)
 async def board(volunteer: Volunteer, session: AsyncSession, now: datetime) -> str:
-    repo = PatrolRepo(session)
+    team = await PatrolRepo(session).team(volunteer.team_id)
+    assert team is not None  # a volunteer's team is never deleted
+    return await leaderboard(session, team, now)
+
+
+async def leaderboard(session: AsyncSession, team: PatrolTeam, now: datetime) -> str:
+    """A team's points this (Beijing) month, best first."""
     start, after = month_bounds(now)
-    team = await repo.team(volunteer.team_id)
-    rows = await repo.leaderboard(volunteer.team_id, start, after, load_patrol_rules().leaderboard)
-    lines = [
-        _("{team} {month} 月积分排行：").format(team=team.name if team else "", month=start.month)
-    ]
+    rows = await PatrolRepo(session).leaderboard(
+        team.id, start, after, load_patrol_rules().leaderboard
+    )
+    lines = [_("{team} {month} 月积分排行：").format(team=team.name, month=start.month)]
     lines += [f"{i}. {name} {points}" for i, (name, points) in enumerate(rows, start=1)]
     if not rows:
         lines.append(_("本月还没有积分。"))

@@ -16,7 +16,7 @@ from bot.router import Router
 from handlers.officers.access import OfficerOnly, audit, refuse
 from handlers.officers.browsing import command
 from handlers.officers.cases import missing
-from handlers.patrols.points import mark, signed
+from handlers.patrols.points import leaderboard, mark, signed
 from handlers.patrols.rules import load_patrol_rules
 from handlers.patrols.shifts import close, close_overdue, distance, duration
 from storage.clock import CHINA
@@ -31,6 +31,7 @@ ROSTER = ("在岗巡逻", "巡逻名单")
 HISTORY = r"^巡逻记录\s*(?P<id>\d{1,9})$"
 POINTS = r"^积分\s*(?P<id>\d{1,9})\s*(?P<points>[+-]\d{1,4})\s+(?P<reason>\S.{0,60})$"
 STATUS = r"^(?P<how>暂停|恢复)队员\s*(?P<id>\d{1,9})$"
+BOARD = r"^巡逻排行\s*(?P<team>\d{1,9})$"
 INVITE = r"^邀请队员\s*(?P<team>\d{1,9})\s+(?P<name>[^\s\d]{1,32})(?:\s+(?P<role>\S{2,8}))?$"
 
 
@@ -158,6 +159,18 @@ async def suspend(
     return _("已恢复 {name} 的队员资格。").format(name=volunteer.name)
 
 
+@router.message(Regex(BOARD), OfficerOnly())
+async def team_board(
+    match: re.Match[str], session: AsyncSession, officer: Officer, now: datetime
+) -> str:
+    """`巡逻排行 1`: team 1's month, for the officers."""
+    team = await PatrolRepo(session).team(int(match["team"]))
+    if team is None:
+        return _("没有编号为 {id} 的巡逻队。").format(id=match["team"])
+    audit(session, officer, "list", f"T{team.id}", now)
+    return await leaderboard(session, team, now)
+
+
 @router.message(Regex(INVITE), OfficerOnly())
 async def invite(
     match: re.Match[str], session: AsyncSession, officer: Officer, now: datetime
@@ -190,6 +203,7 @@ async def invite(
 
 router.message(Keyword(*ROSTER))(refuse)
 router.message(Regex(INVITE))(refuse)
+router.message(Regex(BOARD))(refuse)
 router.message(Regex(HISTORY))(refuse)
 router.message(Regex(POINTS))(refuse)
 router.message(Regex(STATUS))(refuse)
