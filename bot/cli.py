@@ -156,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     team_add.add_argument("--lng", type=float)
     team_add.add_argument("--radius", type=int, help="metres around the centre")
     team_add.set_defaults(run=_admin, admin=patroladmin.team_add)
+    teams = patrol_commands.add_parser("teams", help="teams and their active volunteers")
+    teams.set_defaults(run=_admin, admin=patroladmin.team_list)
     invite = patrol_commands.add_parser("invite", help="a single-use enrolment code for a team")
     invite.add_argument("--team", type=int, required=True)
     invite.add_argument("--name", required=True, help="the volunteer's name")

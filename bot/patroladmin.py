@@ -1,4 +1,4 @@
-"""`pingan patrol team-add|invite|list|suspend|resume`: the station manages its red-armband
+"""`pingan patrol team-add|teams|invite|list|suspend|resume`: the station manages its red-armband
 teams and the single-use codes that enrol their volunteers."""
 
 from __future__ import annotations
@@ -59,6 +59,21 @@ async def invite(settings: Settings, args: argparse.Namespace) -> str:
         ]
         lines.append(await enrolment_qr(api, code, valid))
     return "\n".join(lines)
+
+
+#: A team of at least five per village (治安联防队): `pingan patrol teams` marks those short.
+TEAM_MINIMUM = 5
+
+
+async def team_list(settings: Settings, args: argparse.Namespace) -> str:
+    async with opened(settings) as (database, _), database.reader() as session:
+        repo = PatrolRepo(session)
+        rows = []
+        for team in await repo.teams():
+            active = [v for v in await repo.volunteers(team.id) if v.status == "active"]
+            short = f" (fewer than {TEAM_MINIMUM})" if len(active) < TEAM_MINIMUM else ""
+            rows.append(f"{team.id}\t{team.name}\t{len(active)} active{short}")
+    return "\n".join(rows) or "no teams yet: pingan patrol team-add --name NAME"
 
 
 async def volunteer_list(settings: Settings, args: argparse.Namespace) -> str:

@@ -205,6 +205,10 @@ async def test_the_station_manages_volunteers_from_the_command_line(
     args = parser.parse_args(["patrol", "suspend", str(wang.id)])
     assert await args.admin(settings, args) == f"volunteer {wang.id} (王芳) is suspended"
     assert await say(bot, "o-wang", "开始巡逻") == SUSPENDED
+    teams = parser.parse_args(["patrol", "teams"])
+    assert await teams.admin(settings, teams) == (
+        f"{wang.team_id}\t新华村红袖标队\t0 active (fewer than 5)"
+    )
     args = parser.parse_args(["patrol", "resume", str(wang.id)])
     assert await args.admin(settings, args) == f"volunteer {wang.id} (王芳) is active"
     args = parser.parse_args(["patrol", "invite", "--team", "1", "--name", "钱七", "--role", "x"])
