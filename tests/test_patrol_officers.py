@@ -63,6 +63,13 @@ async def test_sos_reaches_the_officers_on_duty_and_escalates(
     await bot.settle()
     assert any("【未确认·升级】" in m for m in alerts_to(platform, "o-chief"))
     assert "已确认" in await say(bot, "o-duty", f"收到 {tip.code}")
+    # Without a place yet, the volunteer is asked for one.
+    await say(bot, "o-wang", "结束巡逻")
+    await say(bot, "o-wang", "开始巡逻")
+    unplaced = await say(bot, "o-wang", "求助")
+    assert (
+        "没有您的位置，请发送位置" in unplaced and "位置未知" in (await tips(bot))[-1].description
+    )
     # Off patrol, 求助 is a resident's word again: no SOS.
     await say(bot, "o-wang", "结束巡逻")
     assert "求助已发出" not in await say(bot, "o-wang", "求助")

@@ -115,7 +115,12 @@ async def sos(
     repo.report(tip_id=tip.id, shift=shift, kind="sos")
     await tips.repo.alert(tip_id=tip.id, kind="sos", now=now)
     reached = [o.name for o in await OfficerRepo(session).on_duty(now) if o.openid]
-    lines = [_("求助已发出（编号 {code}），您的位置已发给值班民警。").format(code=tip.code)]
+    sent = (
+        _("求助已发出（编号 {code}），您的位置已发给值班民警。")
+        if shift.lat is not None
+        else _("求助已发出（编号 {code}）。没有您的位置，请发送位置或电话说明。")
+    )
+    lines = [sent.format(code=tip.code)]
     if reached:
         lines.append(_("已通知：{names}。").format(names="、".join(reached)))
     lines.append(_("情况危急请立即拨打 110！"))
