@@ -160,12 +160,7 @@ async def _housekeeping(app: web.Application) -> None:
                 settings=app[settings_key],
                 clock=app[clock_key],
             )
-            await patrol_sweep(
-                sessionmaker=app[sessionmaker_key],
-                pusher=pusher,
-                keys=app[keys_key],
-                clock=app[clock_key],
-            )
+            await patrol_sweep(app[sessionmaker_key], pusher, app[keys_key], app[clock_key])
             await send_weekly_digest(
                 sessionmaker=app[sessionmaker_key],
                 pusher=pusher,

@@ -145,7 +145,6 @@ async def close_overdue(
 
 
 async def sweep(
-    *,
     sessionmaker: async_sessionmaker[AsyncSession],
     pusher: Pusher,
     keys: Keys,
