@@ -17,19 +17,34 @@ import aiohttp
 
 from bot.api import WeChatAPI
 from bot.config import Settings
+from bot.errors import WeChatAPIError
 from bot.keys import WeakKey
+from handlers.community import named_tag
 from handlers.menu import load_menu
 from handlers.officers.menu import load_officer_menu
-from handlers.officers.tag import OFFICER_TAG, officer_tag, set_officer_tag
-from handlers.scenes import community_scene
+from handlers.officers.tag import OFFICER_TAG, set_tag
+from handlers.patrols.menu import load_patrol_menu
+from handlers.patrols.tag import PATROL_TAG
+from handlers.scenes import community_scene, enrolment_scene
 from storage.clock import system_clock, utc
 from storage.db import Database, open_database
 from storage.inquiries import InquiryRepo
 from storage.keychecks import KeyMismatch, rotate_store
 from storage.officers import OfficerRepo
+from storage.patrols import PatrolRepo
 from storage.users import CommunityRepo
 
 SHOW_QR = "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket="
+
+
+async def enrolment_qr(api: WeChatAPI, code: str, valid: timedelta) -> str:
+    """The line that shows an enrolment code's QR code (scene ``e:CODE``), or why not."""
+    seconds = min(int(valid.total_seconds()), 30 * 24 * 3600)  # a temporary code's limit
+    try:
+        qr = await api.create_qrcode(enrolment_scene(code), expire_seconds=seconds)
+    except WeChatAPIError as exc:
+        return f"(no QR code: WeChat answered errcode {exc.errcode}; the code works)"
+    return f"or scan: {SHOW_QR}{qr.ticket}"
 
 
 @asynccontextmanager
@@ -54,26 +69,40 @@ async def opened(settings: Settings) -> AsyncIterator[tuple[Database, WeChatAPI]
 
 
 async def menu_push(settings: Settings, args: argparse.Namespace) -> str:
-    """The default menu, then the officers' menu for the 民警 tag in place of the one pushed
-    before; active officers are (re)tagged, so those bound before the tag existed see it."""
+    """The default menu, then each role's menu for its tag (the officers' for 民警, the
+    volunteers' for 巡防队员) in place of the one pushed before; the role's active members
+    are (re)tagged, so those bound before the tag existed see it."""
     async with opened(settings) as (database, api):
         await api.create_menu(load_menu())
-        tag_id = await officer_tag(api)
-        pushed = (await api.get_menu()).get("conditionalmenu", [])
-        stale = [str(m["menuid"]) for m in pushed if _rule_tag(m.get("matchrule")) == tag_id]
-        for menuid in stale:
-            await api.delete_conditional_menu(menuid)
-        menuid = await api.add_conditional_menu(load_officer_menu(), tag_id)
         async with database.reader() as session:
             officers = [o.openid for o in await OfficerRepo(session).active_all() if o.openid]
-        tagged = await set_officer_tag(api, officers)  # best effort: the tag grants nothing
+            volunteers = [
+                v.openid
+                for v in await PatrolRepo(session).volunteers()
+                if v.openid and v.status == "active"
+            ]
+        lines = ["default menu pushed (handlers/menu.yaml)"]
+        for who, tag, menu, members in (
+            ("officers", OFFICER_TAG, load_officer_menu(), officers),
+            ("volunteers", PATROL_TAG, load_patrol_menu(), volunteers),
+        ):
+            lines.append(
+                f"{who}' menu pushed for tag {await _push_for_tag(api, tag, menu, members)}"
+            )
+    return "\n".join(lines)
+
+
+async def _push_for_tag(api: WeChatAPI, tag: str, menu: dict[str, Any], members: list[str]) -> str:
+    tag_id = await named_tag(api, tag)
+    pushed = (await api.get_menu()).get("conditionalmenu", [])
+    stale = [str(m["menuid"]) for m in pushed if _rule_tag(m.get("matchrule")) == tag_id]
+    for menuid in stale:
+        await api.delete_conditional_menu(menuid)
+    menuid = await api.add_conditional_menu(menu, tag_id)
+    tagged = await set_tag(api, tag, members)  # best effort: the tag grants nothing
     replaced = f", replacing {', '.join(stale)}" if stale else ""
-    members = "in the tag" if tagged else "NOT tagged (WeChat refused: see the log)"
-    return (
-        "default menu pushed (handlers/menu.yaml)\n"
-        f"officers' menu pushed for tag {OFFICER_TAG} ({tag_id}): menuid {menuid}{replaced}; "
-        f"{len(officers)} active officer(s) {members}"
-    )
+    state = "in the tag" if tagged else "NOT tagged (WeChat refused: see the log)"
+    return f"{tag} ({tag_id}): menuid {menuid}{replaced}; {len(members)} active {state}"
 
 
 def _rule_tag(rule: Any) -> int | None:

@@ -43,6 +43,7 @@ from handlers.inquiries.matcher import default_matcher
 from handlers.inquiries.reminders import send_due
 from handlers.officers.alerts import escalate_due
 from handlers.officers.stats import send_weekly_digest
+from handlers.patrols.shifts import sweep as patrol_sweep
 from handlers.tips.rules import load_rules
 from storage import migrate
 from storage.clock import Clock, system_clock, utc
@@ -159,6 +160,7 @@ async def _housekeeping(app: web.Application) -> None:
                 settings=app[settings_key],
                 clock=app[clock_key],
             )
+            await patrol_sweep(app[sessionmaker_key], pusher, app[keys_key], app[clock_key])
             await send_weekly_digest(
                 sessionmaker=app[sessionmaker_key],
                 pusher=pusher,

@@ -145,6 +145,33 @@ def build_parser() -> argparse.ArgumentParser:
     duty_show = duty_commands.add_parser("show", help="the roster")
     duty_show.set_defaults(run=_admin, admin=officeradmin.duty_show)
 
+    from bot import patroladmin
+
+    patrol = commands.add_parser("patrol", help="red-armband patrol teams and volunteers")
+    patrol_commands = patrol.add_subparsers(dest="patrol_command", required=True)
+    team_add = patrol_commands.add_parser("team-add", help="add a team (one per village)")
+    team_add.add_argument("--name", required=True)
+    team_add.add_argument("--community", help="community code (pingan community list)")
+    team_add.add_argument("--lat", type=float, help="centre of the patrol area")
+    team_add.add_argument("--lng", type=float)
+    team_add.add_argument("--radius", type=int, help="metres around the centre")
+    team_add.set_defaults(run=_admin, admin=patroladmin.team_add)
+    teams = patrol_commands.add_parser("teams", help="teams and their active volunteers")
+    teams.set_defaults(run=_admin, admin=patroladmin.team_list)
+    invite = patrol_commands.add_parser("invite", help="a single-use enrolment code for a team")
+    invite.add_argument("--team", type=int, required=True)
+    invite.add_argument("--name", required=True, help="the volunteer's name")
+    invite.add_argument("--role", default="宣传员", help="宣传员, 情报员 or 调解员")
+    invite.add_argument("--days", type=int, help="how long the code lives (default: the rules)")
+    invite.set_defaults(run=_admin, admin=patroladmin.invite)
+    volunteers = patrol_commands.add_parser("list", help="volunteers, their status and points")
+    volunteers.add_argument("--team", type=int)
+    volunteers.set_defaults(run=_admin, admin=patroladmin.volunteer_list)
+    for verb, suspend in (("suspend", True), ("resume", False)):
+        status = patrol_commands.add_parser(verb, help=f"{verb} a volunteer")
+        status.add_argument("id", type=int)
+        status.set_defaults(run=_admin, admin=patroladmin.set_status, suspend=suspend)
+
     from bot import reportadmin
 
     report = commands.add_parser("report", help="statistics for Beijing dates, 环比 and 同比")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, ClassVar
 
 #: A prompt is text, or a function of the dialog data that builds it (e.g. a summary).
@@ -26,6 +27,7 @@ class State:
         media: tuple[str, ...] = (),
         takes_text: bool = False,
         prepare: Mapping[str, Prepare] | None = None,
+        idle: timedelta | None = None,
     ) -> None:
         self.prompt = prompt
         #: Message types whose media this step uses ("image", "voice"): only these are
@@ -35,6 +37,9 @@ class State:
         self.prepare: Mapping[str, Prepare] = prepare or {}
         #: The step's answer is any text (a question, a description): nothing else reads it.
         self.takes_text = takes_text
+        #: How long the step may wait for the user; None: the configured dialog timeout.
+        #: (A patrol shift waits hours: it has its own limit.)
+        self.idle = idle
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:

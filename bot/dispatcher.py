@@ -43,6 +43,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     from handlers.inquiries import router as inquiries
     from handlers.intents import router as intents
     from handlers.officers import access, alerts, feature
+    from handlers.patrols import feature as patrols
     from handlers.tips import emergency, followup, report, service
 
     # Order matters: the user is needed to pick the language and role, the dialog to route
@@ -53,6 +54,7 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
             middlewares.load_user,
             access.load_officer,
             middlewares.load_dialog,
+            *patrols.MIDDLEWARES,  # after the dialog: a shift keeps its step
             middlewares.show_held,
             service.provide,
             alerts.deliver_alerts,  # innermost: its note follows the handler's own words
@@ -62,10 +64,12 @@ def create_dispatcher(*extra: Router) -> Dispatcher:
     # Emergencies come before everything, even 取消: nothing may make them wait.
     dispatcher.include(
         emergency.router,
+        *patrols.FIRST,  # 结束巡逻 is not 取消; a photo on patrol is a report
         common.universal,
         *extra,
         common.lifecycle,
         *feature.ROUTERS,
+        *patrols.ROUTERS,
         report.router,
         followup.router,
         community.router,

@@ -42,7 +42,9 @@ async def load_dialog(handler: Next, message: Message, data: Data) -> Result:
     expired = False
     if row is not None:
         idle = data["now"] - row.updated_at
-        if idle > timedelta(seconds=data["settings"].dialog_timeout):
+        step = StatesGroup.lookup(row.state)
+        limit = step.idle if step is not None and step.idle is not None else None
+        if idle > (limit or timedelta(seconds=data["settings"].dialog_timeout)):
             expired = row.state is not None
             dialog.changed = True  # drop the stale row
             await StatesGroup.abandon(row.state, {**data, "message": message})

@@ -4,33 +4,25 @@ from __future__ import annotations
 
 import argparse
 import re
-import secrets
 from datetime import date, timedelta
 
-from bot.admin import SHOW_QR, opened
+from bot.admin import enrolment_qr, opened
 from bot.config import Settings
-from bot.errors import WeChatAPIError
 from handlers.officers.tag import OFFICER_TAG, set_officer_tag
-from handlers.scenes import enrolment_scene
 from storage.audit import AuditRepo
 from storage.clock import system_clock, utc
+from storage.codes import new_code
 from storage.duty import DutyRepo
 from storage.officers import RANKS, OfficerRepo
 
 #: How long an officer's binding code stays valid.
 CODE_LIFE = timedelta(hours=24)
-# Read aloud and typed on phones: no 0/O, 1/I/L.
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-
-def new_code() -> str:
-    return "M" + "".join(secrets.choice(ALPHABET) for _ in range(9))
 
 
 async def officer_add(settings: Settings, args: argparse.Namespace) -> str:
     if args.role not in RANKS:
         return f"role must be one of {', '.join(RANKS)}"
-    code = new_code()
+    code = new_code("M")
     async with opened(settings) as (database, api):
         async with database.sessionmaker.begin() as session:
             officer = await OfficerRepo(session).add(
@@ -47,13 +39,7 @@ async def officer_add(settings: Settings, args: argparse.Namespace) -> str:
             f"officer {officer.id} ({officer.name}, {officer.rank}) added",
             f"binding code: {code} (single use, valid 24 h): send 绑定 {code} to the account",
         ]
-        try:
-            qr = await api.create_qrcode(
-                enrolment_scene(code), expire_seconds=int(CODE_LIFE.total_seconds())
-            )
-            lines.append(f"or scan: {SHOW_QR}{qr.ticket}")
-        except WeChatAPIError as exc:
-            lines.append(f"(no QR code: WeChat answered errcode {exc.errcode}; the code works)")
+        lines.append(await enrolment_qr(api, code, CODE_LIFE))
     return "\n".join(lines)
 
 

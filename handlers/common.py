@@ -17,6 +17,7 @@ from handlers.scenes import apply_scene
 from handlers.tips.index import ReporterIndex
 from storage.inquiries import InquiryRepo
 from storage.models import User
+from storage.patrols import PatrolRepo
 from storage.tips import TipRepo
 from storage.users import UserRepo
 
@@ -115,6 +116,7 @@ async def unsubscribe(
     # The platform asks that a leaving user's data be deleted; police records stay, unlinked.
     await TipRepo(session).forget_reporter(message.openid, ReporterIndex(user, keys).ids())
     await InquiryRepo(session).forget_user(message.openid)
+    await PatrolRepo(session).forget(message.openid)  # the volunteer record keeps no account
     await UserRepo(session).forget(
         message.openid,
         user_key=keys.mac("user", message.openid),

@@ -11,6 +11,7 @@ from bot.i18n import _
 from bot.keys import Keys
 from handlers.community import AfterCommit, join
 from handlers.officers.tag import tag_later
+from handlers.patrols.enrol import enrol
 from storage.audit import AuditRepo
 from storage.models import User
 from storage.officers import OfficerRepo
@@ -88,6 +89,12 @@ async def redeem(
         return _("绑定成功：{name}（{rank}）。回复「民警帮助」查看可用功能。").format(
             name=officer.name, rank=rank
         )
+    if code.role == "patrol":  # a code issued for one volunteer of a team
+        enrolled = await enrol(
+            code, user=user, session=session, now=now, api=api, after_commit=after_commit
+        )
+        if enrolled is not None:
+            return enrolled
     user.role = code.role
     if code.community_id is not None:
         user.community_id = code.community_id

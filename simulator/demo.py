@@ -26,7 +26,8 @@ from bot.keys import new_key
 from bot.typedefs import pipeline_key, sessionmaker_key
 from simulator import FakeWeChat, WeChatSender, create_platform_app
 from storage.officers import OfficerRepo
-from storage.users import CommunityRepo, EnrolmentRepo
+from storage.patrols import PatrolRepo
+from storage.users import CommunityRepo
 
 TOKEN = "demo-token"
 APPID = "wxdemo0000000001"
@@ -37,11 +38,13 @@ BOT_NAME = "平安"
 HELP = """命令（其余输入作为文字消息发送）：
   /as 名字            换成另一个用户（如 /as 老李）
   /follow [场景]      关注公众号，可带二维码场景：c:xinhua 加入社区，e:PATROL-DEMO 巡防登记
+                      （巡防队员：「注册 PATROL-DEMO」，再点 /click PATROL_START）
                       （民警：发送「绑定 OFFICER-DEMO」，再发「新线索」）
   /unfollow           取消关注（删除个人资料）
   /scan 场景          已关注时扫码
   /click 菜单键       点击菜单（如 /click TIP_REPORT）
   /loc 纬度 经度 [名称] 发送位置
+  /track 纬度 经度     微信定时上报的地理位置（巡逻轨迹）
   /photo              发送一张现场照片
   /voice 文字         发送语音（带微信识别文字）
   /inbox              查看此用户收到的全部推送
@@ -111,6 +114,8 @@ class Chat:
         if command == "/loc" and len(args) >= 2:
             label = " ".join(args[2:])
             return await self.sender.location(openid, float(args[0]), float(args[1]), label)
+        if command == "/track" and len(args) >= 2:
+            return await self.sender.location_event(openid, float(args[0]), float(args[1]))
         if command == "/photo":
             return await self.sender.image(openid, demo_photo())
         if command == "/voice":
@@ -131,12 +136,24 @@ async def _seed(app: web.Application) -> None:
         communities = CommunityRepo(session)
         if await communities.by_code("xinhua") is None:
             community = await communities.create(code="xinhua", name="新华社区", now=now)
-            await EnrolmentRepo(session).create(
-                code="PATROL-DEMO",
-                role="patrol",
+            # The village's red-armband team and a volunteer's code: `注册 PATROL-DEMO`
+            # (or /follow e:PATROL-DEMO) enrols 张大姐.
+            patrols = PatrolRepo(session)
+            team = await patrols.add_team(
+                name="新华社区红袖标队",
                 community_id=community.id,
+                lat=45.0586,
+                lng=121.4727,
+                radius_m=800,
                 now=now,
-                expires_at=now + timedelta(days=30),
+            )
+            await patrols.invite(
+                team,
+                name="张大姐",
+                role="publicist",
+                code="PATROL-DEMO",
+                now=now,
+                valid=timedelta(days=30),
             )
             # The demo's duty officer: `绑定 OFFICER-DEMO` (or /follow e:OFFICER-DEMO).
             await OfficerRepo(session).add(

@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Date,
-    DateTime,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    TypeDecorator,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from storage import limits
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """SQLite has no time zones: normalise to naive UTC on the way in, aware on the way out."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            msg = "naive datetime given to a UTCDateTime column"
-            raise ValueError(msg)
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+# Re-exported: migrations and tests take the base from here.
+from storage.modelbase import Base as Base
+from storage.modelbase import UTCDateTime as UTCDateTime
 
 
 class Community(Base):
@@ -397,3 +367,8 @@ class JobRun(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     period: Mapped[str] = mapped_column(String(32), primary_key=True)
     ran_at: Mapped[datetime]
+
+
+# The patrol tables live in their own module on the same Base: importing the models is
+# importing all of them (Alembic and the tests compare ``Base.metadata`` with the store).
+from storage import patrol_models as _patrol_models  # noqa: E402, F401

@@ -55,7 +55,7 @@ def test_demo_script_files_a_tip() -> None:
     assert "请立即拨打 119（火警）" in out
     assert "老赵 › 有人拿刀\n平安 ‹ 情况紧急，请立即拨打 110（报警）！" in out
     assert "已记下（盗窃）：我要举报，小区车棚里的电动车被偷了" in out
-    assert "登记成功，您的身份是：红袖标巡防队员。" in out
+    assert "登记成功：张大姐，新华社区红袖标队宣传员。" in out
     assert "绑定成功：王警官（民警）。" in out  # the demo officer binds…
     assert "正在通知 1 位值班民警。" in out  # …is alerted to the fire at once…
     assert "【值班提醒】紧急" in out

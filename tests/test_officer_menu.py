@@ -64,12 +64,15 @@ async def test_pushing_twice_leaves_one_officer_menu(bot: Bot, platform: FakeWeC
     first = await push(bot)
     second = await push(bot)
     tag_id = await officer_tag_id(bot)
-    assert f"tag {OFFICER_TAG} ({tag_id})" in second and "1 active officer(s)" in second
+    assert f"officers' menu pushed for tag {OFFICER_TAG} ({tag_id})" in second
+    assert f"({tag_id}): menuid" in second and "; 1 active in the tag" in second
     assert "replacing" not in first and "replacing" in second
 
     shown = await bot.app[api_key].get_menu()
     assert click_keys(shown["menu"]) == click_keys(load_menu())
-    [officers] = shown["conditionalmenu"]
+    [officers] = [
+        m for m in shown["conditionalmenu"] if m["matchrule"] == {"group_id": str(tag_id)}
+    ]
     assert officers["matchrule"] == {"group_id": str(tag_id)}
     assert click_keys(officers) == click_keys(load_officer_menu())
     assert tag_id in platform.user("o-early-officer").tags

@@ -33,8 +33,14 @@ from storage.officers import OfficerRepo
 
 log = logging.getLogger("pingan.officers")
 
-URGENT = frozenset({"emergency", "red", "fraud"})
-KIND_NAMES = {"emergency": "紧急", "red": "红色预警", "fraud": "电诈止付", "handoff": "居民求助"}
+URGENT = frozenset({"emergency", "red", "fraud", "sos"})
+KIND_NAMES = {
+    "emergency": "紧急",
+    "red": "红色预警",
+    "fraud": "电诈止付",
+    "handoff": "居民求助",
+    "sos": "巡防队员求助",
+}
 
 
 def ack_window(alert: OfficerAlert, settings: Settings) -> timedelta:

@@ -13,6 +13,7 @@ from bot.i18n import _
 from bot.router import Router
 from handlers.officers.access import audit
 from handlers.officers.browsing import TEXT, command, remember_tip
+from handlers.patrols import points as patrol_points
 from handlers.tips.privacy import mask
 from handlers.tips.service import TipService, TransitionError
 from handlers.tips.views import officer_detail
@@ -104,6 +105,8 @@ async def _move(
         return _("编号 {code} 当前状态不能这样处理。").format(code=tip.code)
     if to == "accepted" and tip.assigned_to is None:
         tip.assigned_to = officer.id  # who accepts a tip nobody holds, holds it
+    if to == "accepted":
+        await patrol_points.accepted(tips.session, tip, tips.now)  # a patrol report's points
     audit(tips.session, officer, to, tip.code, tips.now, note)
     # "will be told", not "was told": a closed 48-hour window holds the notice until they write.
     return _("编号 {code} 已更新，举报人会收到通知。").format(code=tip.code)

@@ -39,7 +39,8 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-@router.message(Regex(r"^绑定\s*(?P<code>[A-Za-z0-9-]{4,32})$"))
+# 绑定 (officers) and 注册 (volunteers): any enrolment code, whoever it was issued for.
+@router.message(Regex(r"^(?:绑定|注册)\s*(?P<code>[A-Za-z0-9-]{4,32})$"))
 async def bind(
     match: re.Match[str],
     user: User,
@@ -73,6 +74,8 @@ async def officer_help(officer: Officer) -> str:
             _("· 待答复；答复 H编号 内容；入库 H编号"),
             _("· 收到 编号 —— 确认值班提醒"),
             _("· 本周统计 —— 线索、办结率、满意度"),
+            _("· 在岗巡逻；巡逻记录 队员号；巡逻排行 队号；邀请队员 队号 姓名 角色"),
+            _("· 有价值 / 协助破案 编号；积分 队员号 +5 原因；暂停队员 队员号"),
         ]
     )
 

@@ -22,12 +22,17 @@ async def officer_tag(api: WeChatAPI) -> int:
 
 
 async def set_officer_tag(api: WeChatAPI, openids: list[str], *, untag: bool = False) -> bool:
-    """Put accounts into the officers' tag (or take them out); False, logged, when WeChat
-    refused: best effort, as the tag grants nothing."""
+    """Put accounts into the officers' tag (or take them out)."""
+    return await set_tag(api, OFFICER_TAG, openids, untag=untag)
+
+
+async def set_tag(api: WeChatAPI, name: str, openids: list[str], *, untag: bool = False) -> bool:
+    """Put accounts into a role's tag (or take them out); False, logged, when WeChat
+    refused: best effort, as a role's tag only picks its menu and grants nothing."""
     try:
-        await api.tag_users(await officer_tag(api), openids, untag=untag)
+        await api.tag_users(await named_tag(api, name), openids, untag=untag)
     except WeChatAPIError as exc:
-        log.warning("officer %s failed errcode=%s", "untag" if untag else "tag", exc.errcode)
+        log.warning("%s %s failed errcode=%s", name, "untag" if untag else "tag", exc.errcode)
         return False
     return True
 

@@ -124,14 +124,13 @@ async def supplement_photo(
     media: Media | None,
     media_problem: str | None,
 ) -> str:
-    media_ids = list(dialog.data["media_ids"])
-    stored = await tips.draft_photo(
-        message.openid, media, taken=len(media_ids), problem=media_problem
+    held = await tips.collect_photo(
+        message.openid, list(dialog.data["media_ids"]), media, media_problem
     )
-    if isinstance(stored, str):
-        return stored
-    dialog.update(media_ids=[*media_ids, stored.id])
-    return _("已收到第 {n} 张照片。继续发送，或回复「完成」。").format(n=len(media_ids) + 1)
+    if isinstance(held, str):
+        return held
+    dialog.update(media_ids=held)
+    return _("已收到第 {n} 张照片。继续发送，或回复「完成」。").format(n=len(held))
 
 
 @router.message(StateIs(Supplement.collect), Keyword("完成", "好了"))

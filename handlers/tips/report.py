@@ -281,14 +281,13 @@ async def photo(
     media: Media | None,
     media_problem: str | None,
 ) -> str:
-    photo_ids = list(dialog.data.get("photo_ids", []))
-    stored = await tips.draft_photo(
-        message.openid, media, taken=len(photo_ids), problem=media_problem
+    held = await tips.collect_photo(
+        message.openid, list(dialog.data.get("photo_ids", [])), media, media_problem
     )
-    if isinstance(stored, str):
-        return stored
-    dialog.update(photo_ids=[*photo_ids, stored.id])
-    return _("已收到第 {n} 张照片。继续发送，或回复「完成」。").format(n=len(photo_ids) + 1)
+    if isinstance(held, str):
+        return held
+    dialog.update(photo_ids=held)
+    return _("已收到第 {n} 张照片。继续发送，或回复「完成」。").format(n=len(held))
 
 
 @router.message(StateIs(Report.photos), Keyword(*DONE_WORDS))

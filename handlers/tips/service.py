@@ -169,6 +169,19 @@ class TipService:
             )
         return tip
 
+    async def file_named(
+        self, openid: str, name: str, tip: Tip, media_ids: tuple[int, ...] = ()
+    ) -> Tip:
+        """``tip`` from someone who reports under their name (a patrol volunteer): never
+        anonymous, reachable through the bot like every reporter. Alerts are the caller's."""
+        tip.code, tip.status = await self._unique_code(), "submitted"
+        tip.created_at = tip.updated_at = self.now
+        tip.anonymous, tip.reporter_sealed, tip.reporter_name = False, self.keys.seal(openid), name
+        await self._add(tip)
+        await self.media.attach(media_ids, tip.id)
+        await self.log_event(tip, "reporter", "status", None, "submitted", None)
+        return tip
+
     async def emergency(
         self, openid: str, text: str, *, community_id: int | None
     ) -> tuple[Tip, bool]:
@@ -263,6 +276,13 @@ class TipService:
                 return _("这张图片无法识别，请换一张。")
             media = Media(clean.data, clean.content_type)
         return await self.draft_media(openid, media, "image")
+
+    async def collect_photo(
+        self, openid: str, held: list[int], media: Media | None, problem: str | None
+    ) -> list[int] | str:
+        """A photo for a draft that holds ``held``: the ids with it, or why it was not kept."""
+        stored = await self.draft_photo(openid, media, taken=len(held), problem=problem)
+        return stored if isinstance(stored, str) else [*held, stored.id]
 
     def owned_by(self, tip: Tip) -> bool:
         """Whether the asker reported ``tip`` (their sealed index says so)."""
