@@ -37,6 +37,7 @@ from bot.typedefs import (
     pusher_key,
     reader_key,
     safe_mode_key,
+    scheduler_key,
     sessionmaker_key,
     settings_key,
     sweeper_key,
@@ -134,11 +135,15 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[sweeper_key] = Sweeper(pipeline)
     background = [asyncio.create_task(app[sweeper_key].run(), name="sweep-deliveries")]
     # Reminders, push retries, escalations, the weekly digest: one process runs them.
-    scheduler = Scheduler(
-        all_jobs(),
-        Context(app[sessionmaker_key], pusher, keys, settings, clock),
-        leadership=leadership_for(app[engine_key]),
+    context = Context(
+        sessionmaker=app[sessionmaker_key],
+        pusher=pusher,
+        keys=keys,
+        settings=settings,
+        clock=clock,
     )
+    scheduler = Scheduler(all_jobs(), context, leadership=leadership_for(app[engine_key]))
+    app[scheduler_key] = scheduler
     await scheduler.start()
     yield
     await scheduler.stop()

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.leader import SqliteLeadership, leadership_for
 from bot.scheduler import CHINA, Cron, Every, Job, Scheduler
+from bot.typedefs import scheduler_key
 from simulator import FakeClock
 from storage.db import create_engine, is_sqlite
 from tests.conftest import Bot
@@ -309,3 +310,11 @@ async def test_the_app_runs_the_features_jobs(
         in r.getMessage()
         for r in caplog.records
     )
+
+
+async def test_of_two_bots_on_one_store_one_runs_the_clock(
+    start_bot: Callable[..., Awaitable[Bot]],
+) -> None:
+    first, second = await start_bot(), await start_bot()
+    leading = [bot.app[scheduler_key].leading for bot in (first, second)]
+    assert leading == [True, False]
