@@ -48,6 +48,7 @@ from handlers.tips.rules import load_rules
 from storage import migrate
 from storage.clock import Clock, system_clock, utc
 from storage.db import is_sqlite, open_database
+from storage.jobruns import StoredRuns
 from storage.keychecks import verify_store_key
 
 log = logging.getLogger("pingan.app")
@@ -142,7 +143,12 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         settings=settings,
         clock=clock,
     )
-    scheduler = Scheduler(all_jobs(), context, leadership=leadership_for(app[engine_key]))
+    scheduler = Scheduler(
+        all_jobs(),
+        context,
+        leadership=leadership_for(app[engine_key]),
+        runs=StoredRuns(app[sessionmaker_key]),
+    )
     app[scheduler_key] = scheduler
     await scheduler.start()
     yield

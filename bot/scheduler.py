@@ -14,8 +14,10 @@ Two ways to drive the same jobs, through the same trampoline (:meth:`Scheduler._
   asks :meth:`Scheduler.run_due`, which walks the same APScheduler triggers the way its
   scheduler does (every missed fire time up to now, coalesced into one run).
 
-Every job must be idempotent and safe to run late (a standby taking over runs it again at
-once); a failing job is logged without its message and the others go on.
+Every job must be idempotent and safe to run late (a standby taking over runs its interval
+jobs at once); a failing job is logged without its message and the others go on. When cron
+jobs last ran is kept in the store (``RunLog``): a cron time missed while no process led
+fires once when one leads again.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -77,6 +79,14 @@ class Job(Generic[C]):
     grace: timedelta | None = None
 
 
+class RunLog(Protocol):
+    """When cron jobs last ran, kept in the store (``storage.jobruns``) so a new leader knows."""
+
+    async def last(self, names: Sequence[str]) -> Mapping[str, datetime]: ...
+
+    async def record(self, name: str, at: datetime) -> None: ...
+
+
 def _trigger(spec: Every | Cron, start: datetime) -> BaseTrigger:
     if isinstance(spec, Every):
         return IntervalTrigger(seconds=spec.seconds, start_date=start, timezone=CHINA)
@@ -115,6 +125,7 @@ class Scheduler(Generic[C]):
         leadership: Leadership,
         clock: Clock | None = None,
         retry: float = 5.0,
+        runs: RunLog | None = None,
     ) -> None:
         names = [job.name for job in jobs]
         if len(set(names)) != len(names):
@@ -125,6 +136,7 @@ class Scheduler(Generic[C]):
         self._leadership = leadership
         self._clock = clock
         self._retry = retry
+        self._runs = runs
         self._state = _State()
         self._plans: list[_Plan[C]] = []
         self._aps: AsyncIOScheduler | None = None
@@ -163,16 +175,21 @@ class Scheduler(Generic[C]):
                     log.warning("scheduler lock lost: standing by")
                     await self._step_down()
             elif await self._leadership.acquire():
-                self._lead()
+                await self._lead()
         except Exception as exc:  # the store is away: stand by, try again later
             safe_exception(log, "scheduler election failed", exc=exc)
 
-    def _lead(self) -> None:
+    async def _lead(self) -> None:
         now = self._now()
+        # Cron jobs go on from their last run (a time missed meanwhile is due at once); every
+        # interval job runs at once anyway, so only cron runs are recorded.
+        cron = [job.name for job in self.jobs if isinstance(job.trigger, Cron)]
+        last = await self._runs.last(cron) if self._runs is not None and cron else {}
         self._plans = []
         for job in self.jobs:
             trigger = _trigger(job.trigger, now)
-            self._plans.append(_Plan(job, trigger, trigger.get_next_fire_time(None, now)))
+            next_at = trigger.get_next_fire_time(last.get(job.name), now)
+            self._plans.append(_Plan(job, trigger, next_at))
         self._state.leading = True
         log.info("scheduler leads: %s", ", ".join(job.name for job in self.jobs))
         if self._clock is None:
@@ -226,7 +243,7 @@ class Scheduler(Generic[C]):
             if grace is not None and now - missed > grace:
                 log.warning("job %s skipped: %s late", plan.job.name, now - missed)
                 continue
-            if await self._fire(plan.job):
+            if await self._fire(plan.job, now):
                 ran.append(plan.job.name)
         return ran
 
@@ -236,11 +253,11 @@ class Scheduler(Generic[C]):
         assert task is not None
         self._state.tasks.add(task)
         try:
-            await self._fire(job)
+            await self._fire(job, self._now())
         finally:
             self._state.tasks.discard(task)
 
-    async def _fire(self, job: Job[C]) -> bool:
+    async def _fire(self, job: Job[C], at: datetime) -> bool:
         if not self._state.leading or job.name in self._state.running:
             return False
         self._state.running.add(job.name)
@@ -253,4 +270,9 @@ class Scheduler(Generic[C]):
             log.debug("job %s done in %.3f s", job.name, time.monotonic() - started)
         finally:
             self._state.running.discard(job.name)
+        if self._runs is not None and isinstance(job.trigger, Cron):
+            try:  # ran, failed or not: the next run is the next time, not this one again
+                await self._runs.record(job.name, at)
+            except Exception as exc:
+                safe_exception(log, "job %s: last run not recorded", job.name, exc=exc)
         return True

@@ -19,10 +19,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.leader import SqliteLeadership, leadership_for
-from bot.scheduler import CHINA, Cron, Every, Job, Scheduler
+from bot.scheduler import CHINA, Cron, Every, Job, RunLog, Scheduler
 from bot.typedefs import scheduler_key
 from simulator import FakeClock
-from storage.db import create_engine, is_sqlite
+from storage.db import create_engine, is_sqlite, open_database
+from storage.jobruns import StoredRuns
 from tests.conftest import Bot
 
 Calls = list[tuple[str, float]]
@@ -47,8 +48,11 @@ def jobs(clock: FakeClock) -> list[Job[Calls]]:
     return [recorder("minute", clock), Job("morning", Cron(minute="0", hour="8"), morning)]
 
 
-async def alone(clock: FakeClock, plan: list[Job[Calls]], calls: Calls) -> Scheduler[Calls]:
-    scheduler = Scheduler(plan, calls, leadership=SqliteLeadership(None), clock=clock)
+async def alone(
+    clock: FakeClock, plan: list[Job[Calls]], calls: Calls, runs: RunLog | None = None
+) -> Scheduler[Calls]:
+    leadership = SqliteLeadership(None)  # no file: always the leader
+    scheduler = Scheduler(plan, calls, leadership=leadership, clock=clock, runs=runs)
     await scheduler.start()
     assert scheduler.leading
     return scheduler
@@ -94,6 +98,32 @@ async def test_a_missed_run_fires_once_after_downtime() -> None:
         assert [name for name, _ in calls] == ["minute", "minute", "morning", "minute"]
     finally:
         await scheduler.stop()
+
+
+async def test_a_cron_time_missed_while_no_process_led_fires_once(database_url: str) -> None:
+    """The store keeps when each cron job last ran, so the next leader catches up once."""
+    database = open_database(database_url)
+    runs = StoredRuns(database.sessionmaker)
+    clock = FakeClock(beijing(2026, 9, 21, 7, 59))
+    calls: Calls = []
+    try:
+        first = await alone(clock, jobs(clock), calls, runs)
+        clock.advance(60)
+        assert await first.run_due() == ["minute", "morning"]
+        await first.stop()  # no process leads for two days
+        clock.set(beijing(2026, 9, 23, 9, 30))
+        forgetful = await alone(clock, jobs(clock), [])  # without the log: next morning
+        assert await forgetful.run_due() == ["minute"]
+        await forgetful.stop()
+        second = await alone(clock, jobs(clock), calls, runs)
+        assert await second.run_due() == ["minute", "morning"]  # two mornings, once
+        assert await second.run_due() == []
+        clock.set(beijing(2026, 9, 24, 8, 0))
+        assert await second.run_due() == ["minute", "morning"]
+        await second.stop()
+        assert (await runs.last(["morning", "minute"])).keys() == {"morning"}
+    finally:
+        await database.dispose()
 
 
 async def test_a_run_later_than_its_grace_is_skipped() -> None:
