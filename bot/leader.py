@@ -41,8 +41,11 @@ class Leadership(Protocol):
 
 
 class PostgresLeadership:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, timeout: float = 5.0) -> None:
         self._engine = engine
+        # A store that stops answering (a network cut) must not keep us "leading" forever:
+        # past this many seconds the connection is dropped and we stand by.
+        self._timeout = timeout
         self._conn: AsyncConnection | None = None  # open while trying or holding
         self._holding = False
 
@@ -50,13 +53,14 @@ class PostgresLeadership:
         if self._holding:
             return True
         try:
-            if self._conn is None:
-                self._conn = await self._engine.connect()
-                await self._conn.execution_options(isolation_level="AUTOCOMMIT")
-            taken = await self._conn.scalar(
-                text("SELECT pg_try_advisory_lock(:c, :n)"),
-                {"c": _PG_CLASS, "n": _PG_SCHEDULER},
-            )
+            async with asyncio.timeout(self._timeout):
+                if self._conn is None:
+                    self._conn = await self._engine.connect()
+                    await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+                taken = await self._conn.scalar(
+                    text("SELECT pg_try_advisory_lock(:c, :n)"),
+                    {"c": _PG_CLASS, "n": _PG_SCHEDULER},
+                )
         except Exception:
             await self._drop()  # the store is away: try again with a new connection later
             raise
@@ -67,7 +71,8 @@ class PostgresLeadership:
         if not self._holding or self._conn is None:
             return False
         try:
-            await self._conn.scalar(text("SELECT 1"))
+            async with asyncio.timeout(self._timeout):
+                await self._conn.scalar(text("SELECT 1"))
         except Exception:
             await self._drop()  # the session, and with it the lock, is gone
             return False

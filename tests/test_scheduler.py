@@ -12,13 +12,14 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.leader import SqliteLeadership, leadership_for
+from bot.leader import PostgresLeadership, SqliteLeadership, leadership_for
 from bot.scheduler import CHINA, Cron, Every, Job, RunLog, Scheduler
 from bot.typedefs import scheduler_key
 from simulator import FakeClock
@@ -348,3 +349,33 @@ async def test_of_two_bots_on_one_store_one_runs_the_clock(
     first, second = await start_bot(), await start_bot()
     leading = [bot.app[scheduler_key].leading for bot in (first, second)]
     assert leading == [True, False]
+
+
+async def test_a_leader_whose_store_stops_answering_stands_by(
+    engines: tuple[str, list[AsyncEngine]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A network cut: the lock check hangs. Past the timeout the leader drops its connection
+    (freeing the lock, should the server still hold it) rather than lead on regardless."""
+    url, (first_engine, second_engine) = engines
+    if is_sqlite(url):
+        pytest.skip("a flock has no store to stop answering")
+    first = PostgresLeadership(first_engine, timeout=ROUND)
+    second = PostgresLeadership(second_engine, timeout=ROUND)
+    try:
+        assert await first.acquire()
+        assert not await second.acquire()
+
+        conn = first._conn
+        original = AsyncConnection.scalar
+
+        async def scalar(self: AsyncConnection, *args: Any, **kwargs: Any) -> Any:
+            if self is conn:
+                await asyncio.sleep(10)  # this connection's server is out of reach
+            return await original(self, *args, **kwargs)
+
+        monkeypatch.setattr(AsyncConnection, "scalar", scalar)
+        assert not await first.held()
+        assert await second.acquire()
+    finally:
+        await first.release()
+        await second.release()
