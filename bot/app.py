@@ -15,13 +15,16 @@ from bot.api import WeChatAPI
 from bot.config import Settings
 from bot.dispatcher import Dispatcher, create_dispatcher
 from bot.keys import Keys
+from bot.leader import leadership_for
 from bot.liveness import liveness_for
 from bot.media import MediaFetcher
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.protocol import SafeMode
 from bot.push import Pusher
+from bot.scheduler import Scheduler
 from bot.sweeper import Sweeper
+from bot.timetable import Context, all_jobs
 from bot.typedefs import (
     api_key,
     clock_key,
@@ -34,20 +37,18 @@ from bot.typedefs import (
     pusher_key,
     reader_key,
     safe_mode_key,
+    scheduler_key,
     sessionmaker_key,
     settings_key,
     sweeper_key,
 )
 from bot.wecom import Robot
 from handlers.inquiries.matcher import default_matcher
-from handlers.inquiries.reminders import send_due
-from handlers.officers.alerts import escalate_due
-from handlers.officers.stats import send_weekly_digest
-from handlers.patrols.shifts import sweep as patrol_sweep
 from handlers.tips.rules import load_rules
 from storage import migrate
 from storage.clock import Clock, system_clock, utc
 from storage.db import is_sqlite, open_database
+from storage.jobruns import StoredRuns
 from storage.keychecks import verify_store_key
 
 log = logging.getLogger("pingan.app")
@@ -133,43 +134,30 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     )
     app[api_key], app[pusher_key], app[pipeline_key] = api, pusher, pipeline
     app[sweeper_key] = Sweeper(pipeline)
-    background = [
-        asyncio.create_task(app[sweeper_key].run(), name="sweep-deliveries"),
-        asyncio.create_task(_housekeeping(app), name="housekeeping"),
-    ]
+    background = [asyncio.create_task(app[sweeper_key].run(), name="sweep-deliveries")]
+    # Reminders, push retries, escalations, the weekly digest: one process runs them.
+    context = Context(
+        sessionmaker=app[sessionmaker_key],
+        pusher=pusher,
+        keys=keys,
+        settings=settings,
+        clock=clock,
+    )
+    scheduler = Scheduler(
+        all_jobs(),
+        context,
+        leadership=leadership_for(app[engine_key]),
+        runs=StoredRuns(app[sessionmaker_key]),
+    )
+    app[scheduler_key] = scheduler
+    await scheduler.start()
     yield
+    await scheduler.stop()
     for task in background:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
     await pipeline.close()
     await liveness.stop()
-
-
-async def _housekeeping(app: web.Application) -> None:
-    """Every minute: due visit reminders, pushes to retry, officer alerts to escalate, the
-    chief's weekly digest (moves into the scheduler with issue [9/11])."""
-    pusher = app[pusher_key]
-    while True:
-        try:
-            await send_due(sessionmaker=app[sessionmaker_key], pusher=pusher, clock=app[clock_key])
-            await pusher.retry_due()
-            await escalate_due(
-                sessionmaker=app[sessionmaker_key],
-                pusher=pusher,
-                keys=app[keys_key],
-                settings=app[settings_key],
-                clock=app[clock_key],
-            )
-            await patrol_sweep(app[sessionmaker_key], pusher, app[keys_key], app[clock_key])
-            await send_weekly_digest(
-                sessionmaker=app[sessionmaker_key],
-                pusher=pusher,
-                keys=app[keys_key],
-                clock=app[clock_key],
-            )
-        except Exception:
-            log.exception("housekeeping failed")
-        await asyncio.sleep(60)
 
 
 async def healthz(request: web.Request) -> web.Response:

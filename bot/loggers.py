@@ -30,6 +30,8 @@ def configure(level: str) -> None:
     # Drivers log SQL parameters (openids, tip text) at DEBUG: never let them through.
     for noisy in DRIVERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Two INFO lines per job run, every minute; pingan.scheduler logs what matters.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def safe_exception(logger: logging.Logger, msg: str, *args: object, exc: BaseException) -> None:

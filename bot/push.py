@@ -27,6 +27,7 @@ from bot import loggers, wecom
 from bot.api import Media
 from bot.errors import OutsideWindow, SystemBusy, TokenRejected, TransportError, WeChatAPIError
 from bot.protocol import clip
+from bot.scheduler import Every, Job
 from storage.clock import Clock, utc
 from storage.models import OutboundMessage, TipMedia
 from storage.outbox import OutboxRepo
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from bot.api import WeChatAPI
     from bot.keys import Keys
     from bot.metrics import Metrics
+    from bot.timetable import Context
     from bot.wecom import Robot
 
 Outcome = Literal["sent", "held", "failed", "dead", "dropped"]
@@ -166,7 +168,7 @@ class Pusher:
     async def retry_due(self, *, batch: int = 50) -> list[str]:
         """Send every live push whose time has come: failures whose delay ran out and pushes a
         stopped process recorded but never sent. Takes them ``batch`` at a time, soonest due
-        first, until none is due. Run from the housekeeping loop."""
+        first, until none is due. Run every minute by the scheduler (``JOBS`` below)."""
         statuses: list[str] = []
         while True:
             async with self.sessionmaker() as session:
@@ -179,7 +181,7 @@ class Pusher:
                 if status is not None:
                     statuses.append(status)
 
-    #: The old name, still called by the app's housekeeping loop.
+    #: The old name.
     resend_stale = retry_due
 
     async def _claim_and_send(self, message_id: int) -> Outcome | None:
@@ -292,3 +294,11 @@ class Pusher:
             await self.api.send_template(openid, template["template_id"], template["data"])
         except WeChatAPIError as exc:
             loggers.push.warning("template fallback failed errcode=%s", exc.errcode)
+
+
+async def _retry(context: Context) -> None:
+    await context.pusher.retry_due()
+
+
+#: The push ledger's timed work (``bot.timetable`` composes it).
+JOBS: tuple[Job[Context], ...] = (Job("retry-pushes", Every(60), _retry),)

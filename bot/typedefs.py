@@ -13,7 +13,9 @@ from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.protocol import SafeMode
 from bot.push import Pusher
+from bot.scheduler import Scheduler
 from bot.sweeper import Sweeper
+from bot.timetable import Context
 from storage.clock import Clock
 
 settings_key = web.AppKey("settings", Settings)
@@ -30,3 +32,4 @@ pipeline_key = web.AppKey("pipeline", Pipeline)
 safe_mode_key = web.AppKey("safe_mode", SafeMode)
 keys_key = web.AppKey("keys", Keys)
 sweeper_key = web.AppKey("sweeper", Sweeper)
+scheduler_key: web.AppKey[Scheduler[Context]] = web.AppKey("scheduler")

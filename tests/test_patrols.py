@@ -168,7 +168,7 @@ async def test_a_shift_left_open_closes_itself_after_six_hours(
     assert shift.ended_at - shift.started_at <= timedelta(hours=2, minutes=30)
     assert "没有进行中的巡逻" in await say(bot, "o-wang", "结束巡逻")
 
-    # Nobody writes: the housekeeping sweep closes it and tells the volunteer.
+    # Nobody writes: the scheduler's sweep closes it and tells the volunteer.
     platform.follow("o-li")
     await volunteer(bot, "o-li", "李强")
     await say(bot, "o-li", "开始巡逻")

@@ -1,4 +1,4 @@
-"""Sending the visit reminders that have come due (the scheduler of issue 6 will own this)."""
+"""Visit reminders that have come due (sent every minute by the scheduler: ``feature.py``)."""
 
 from __future__ import annotations
 

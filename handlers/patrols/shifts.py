@@ -1,7 +1,7 @@
 """A shift's life: opened, checked in, tracked (thinned), closed with a summary and points.
 
 Shifts left open close themselves ``max_shift`` after they started: lazily, when the volunteer
-next writes or an officer looks at the roster, and in the housekeeping sweep (``sweep``).
+next writes or an officer looks at the roster, and in the scheduler's minute job (``sweep``, declared in ``feature.JOBS``).
 An auto-closed shift ends at the volunteer's last sign of life on it, not at the maximum, so
 forgetting to sign off earns nothing.
 """
@@ -150,7 +150,7 @@ async def sweep(
     keys: Keys,
     clock: Clock,
 ) -> int:
-    """For the housekeeping loop (and, with [9/11], the scheduler): close overrun shifts."""
+    """The scheduler's minute job (``feature.JOBS``): close overrun shifts."""
     now = utc(clock)
     async with sessionmaker.begin() as session:
         outbox = Outbox(session, now, keys)
