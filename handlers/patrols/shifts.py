@@ -1,7 +1,8 @@
 """A shift's life: opened, checked in, tracked (thinned), closed with a summary and points.
 
 Shifts left open close themselves ``max_shift`` after they started: lazily, when the volunteer
-next writes or an officer looks at the roster, and in the scheduler's minute job (``sweep``, declared in ``feature.JOBS``).
+next writes or an officer looks at the roster, and in the scheduler's minute job
+(``sweep``, declared in ``feature.JOBS``).
 An auto-closed shift ends at the volunteer's last sign of life on it, not at the maximum, so
 forgetting to sign off earns nothing.
 """
