@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.models import Tip
 from storage.patrol_models import (
     PatrolActivity,
     PatrolReport,
@@ -16,6 +17,7 @@ from storage.patrol_models import (
     TrackPoint,
     Volunteer,
 )
+from storage.tips import OPEN_STATUSES
 from storage.users import EnrolmentRepo
 
 
@@ -176,6 +178,22 @@ class PatrolRepo:
                 solved=False,
             )
         )
+
+    async def open_sos(self, shift_id: int, since: datetime) -> Tip | None:
+        """The shift's latest call for help since ``since``, if no officer has closed it."""
+        stmt = (
+            select(Tip)
+            .join(PatrolReport, PatrolReport.tip_id == Tip.id)
+            .where(
+                PatrolReport.shift_id == shift_id,
+                PatrolReport.kind == "sos",
+                Tip.created_at >= since,
+                Tip.status.in_(OPEN_STATUSES),
+            )
+            .order_by(Tip.id.desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(stmt)).first()
 
     async def report_of(self, tip_id: int) -> PatrolReport | None:
         return await self.session.get(PatrolReport, tip_id)

@@ -75,6 +75,44 @@ async def test_sos_reaches_the_officers_on_duty_and_escalates(
     assert "求助已发出" not in await say(bot, "o-wang", "求助")
 
 
+async def test_sos_tapped_again_and_again_pages_once(
+    bot: Bot, platform: FakeWeChat, clock: FakeClock
+) -> None:
+    await officer(bot, platform, "o-duty", "刘洋", "officer")
+    await on_patrol(bot, platform)
+    first = await say(bot, "o-wang", "求助")
+    await bot.settle()
+    assert first.startswith("求助已发出") and len(alerts_to(platform, "o-duty")) == 1
+    for metres in (100, 200, 300):  # running, tapping as they go
+        clock.advance(20)
+        await bot.sender.location_event("o-wang", *north(metres))
+        clock.advance(40)
+        again = await say(bot, "o-wang", "求助")
+        assert again.startswith("求助已在处理") and "拨打 110" in again
+    await bot.settle()
+    [tip] = await tips(bot)
+    assert len(alerts_to(platform, "o-duty")) == 1  # one page; escalation does the rest
+    async with bot.app[sessionmaker_key]() as session:
+        assert len((await session.scalars(select(OfficerAlert))).all()) == 1
+        notes = (
+            (
+                await session.execute(
+                    text(
+                        "SELECT note FROM tip_events WHERE tip_id = :t AND action = 'supplement'"
+                    ),
+                    {"t": tip.id},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(notes) == 3 and f"{north(300)[0]:.5f}" in notes[-1]  # the places follow
+    # Once an officer has closed it, or long after, a new call pages again.
+    clock.advance(timedelta(minutes=31).total_seconds())
+    assert (await say(bot, "o-wang", "求助")).startswith("求助已发出")
+    assert len(await tips(bot)) == 2
+
+
 async def test_an_officer_marks_a_report_valuable_and_points_follow(
     bot: Bot, platform: FakeWeChat, clock: FakeClock
 ) -> None:

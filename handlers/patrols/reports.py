@@ -23,7 +23,7 @@ from handlers.patrols.access import in_patrol, on_shift
 from handlers.patrols.dialog import Patrol
 from handlers.patrols.rules import load_patrol_rules
 from handlers.tips.rules import LEVELS, TipRules
-from handlers.tips.service import TipService
+from handlers.tips.service import EMERGENCY_FOLD, TipService
 from storage.models import Tip, User
 from storage.officers import OfficerRepo
 from storage.patrol_models import PatrolShift, Volunteer
@@ -109,6 +109,20 @@ async def sos(
     description = _("巡防队员求助：{name}（{team}），{place}").format(
         name=volunteer.name, team=team.name if team else "", place=place
     )
+    # A frightened volunteer taps again and again: one page, the later taps add the place to
+    # it (an unacknowledged page escalates on its own, to the chief and then to everyone).
+    open_sos = await repo.open_sos(shift.id, now - EMERGENCY_FOLD)
+    if open_sos is not None:
+        await tips.log_event(open_sos, "reporter", "supplement", None, None, description)
+        open_sos.updated_at = now
+        return "\n".join(
+            [
+                _("求助已在处理（编号 {code}），值班民警已收到，新的位置也已补上。").format(
+                    code=open_sos.code
+                ),
+                _("情况危急请立即拨打 110！"),
+            ]
+        )
     tip = await tips.file_named(
         user.openid, volunteer.name, patrol_tip(shift, user, level="red", description=description)
     )
