@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="apply migrations")
     upgrade.set_defaults(run=_db)
 
-    from bot import admin
+    from bot import admin, retention
 
     menu = commands.add_parser("menu", help="the account's custom menu")
     menu_commands = menu.add_subparsers(dest="menu_command", required=True)
@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     qr.add_argument("--days", type=int, default=30, help="temporary code lifetime (≤ 30)")
     qr.add_argument("--permanent", action="store_true", help="a permanent code instead")
     qr.set_defaults(run=_admin, admin=admin.community_qr)
+
+    purge = commands.add_parser("purge", help="delete ledger rows past PINGAN_RETENTION_DAYS")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
+    purge.set_defaults(run=_admin, admin=retention.purge_command)
 
     keys = commands.add_parser("keys", help="the seal keys (PINGAN_SEAL_KEY)")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     sweep_interval: float = Field(default=2.0, gt=0)
     # Replies kept for WeChat's retries (3 tries within about 15 s), then cleared.
     reply_retention: int = Field(default=300, gt=0)
+    # Days the delivery ledger and finished pushes are kept (they say when somebody wrote to
+    # or heard from the station), then deleted by the nightly purge (``pingan purge``).
+    retention_days: int = Field(default=90, gt=0)
     # Messages (not events) a user may send per window; more are stored and answered politely.
     user_rate_limit: int = Field(default=30, gt=0)
     user_rate_window: float = Field(default=60.0, gt=0)

@@ -33,9 +33,9 @@ class Context:
 def all_jobs() -> tuple[Job[Context], ...]:
     """Every feature's jobs, in the order the old minute loop called them (``run_due`` runs
     due jobs in this order; APScheduler starts jobs due together side by side)."""
-    from bot import push
+    from bot import push, retention
     from handlers.inquiries import feature as inquiries
     from handlers.officers import feature as officers
     from handlers.patrols import feature as patrols
 
-    return (*inquiries.JOBS, *push.JOBS, *officers.JOBS, *patrols.JOBS)
+    return (*inquiries.JOBS, *push.JOBS, *officers.JOBS, *patrols.JOBS, *retention.JOBS)
