@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from aiohttp import ClientSession
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.dispatcher import create_dispatcher
 from bot.effects import Handled, Work
@@ -24,6 +24,7 @@ from bot.message import Message
 from bot.protocol import dedup_source
 from bot.router import Router
 from bot.typedefs import keys_key, pipeline_key, sessionmaker_key
+from storage.db import create_engine
 from storage.deliveries import Claim
 from storage.models import Delivery, UnansweredQuestion, User
 from tests.conftest import Bot
@@ -51,14 +52,14 @@ async def claimed(bot: Bot, texts: list[str]) -> list[Work]:
     would; returns them ready for the handlers."""
     keys = bot.app[keys_key]
     works = []
-    for n, text in enumerate(texts):
+    for n, content in enumerate(texts):
         message = Message(
             openid=f"o-batch-{n:02d}",
             account="gh_0123456789ab",
             create_time=1790000000 + n,
             msg_type="text",
             msg_id=str(7000 + n),
-            content=text,
+            content=content,
         )
         job = Job(
             key=keys.mac("dedup", dedup_source(message)),
@@ -172,3 +173,33 @@ async def test_copies_sent_to_two_instances_at_once_under_load_run_once(
     assert len(replies) == users * per_user
     assert await statuses(first) == {"done": users * per_user}
     assert await asked(first) == {text: 1 for text in replies}
+
+
+async def test_connections_the_database_dropped_cost_a_retry_not_a_message(
+    start_bot: StartBot, database_url: str
+) -> None:
+    """No pre-ping on PostgreSQL: when the server has dropped the pool's connections (a
+    restart, a failover), the next call fails, SQLAlchemy invalidates the pool, and WeChat's
+    retry of the same message is stored and answered once."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("a file has no server to drop connections")
+    bot = await start_bot()
+    first = await bot.sender.text("o-drop", "zqx before vk")
+    assert first.reply is not None and "没有找到" in first.reply.content
+    engine = create_engine(database_url)
+    async with engine.connect() as conn:  # an admin's session ends every other one
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    await engine.dispose()
+    after = await bot.sender.text("o-drop", "zqx after vk")
+    assert after.reply is not None and "没有找到" in after.reply.content
+    # Usually the first try meets a dead connection (500, logged; nothing stored) and the
+    # retry a fresh one; if the sweep met it first, the first try already succeeds.
+    assert [a.status for a in after.attempts][-1] == 200
+    await bot.settle()
+    assert await asked(bot) == {"zqx before vk": 1, "zqx after vk": 1}
+    assert await statuses(bot) == {"done": 2}
