@@ -126,7 +126,10 @@ async def test_quick_reports_on_patrol(bot: Bot, platform: FakeWeChat) -> None:
         "小卖部门口有人兜售假烟",
     ]
     first = stored[0]
-    assert first.code in filed and first.source == "patrol" and first.level == "blue"
+    assert first.code in filed and first.source == "patrol"
+    # 堆满 is a fire hazard's word (intents.yaml): its category, and that category's level.
+    assert (first.category, first.level) == ("fire", "yellow")
+    assert [t.category for t in stored[1:]] == ["other", "other"]
     assert not first.anonymous and first.reporter_name == "王芳"  # volunteers are identified
     assert (first.lat, first.lng) == HOME
     async with bot.app[sessionmaker_key]() as session:

@@ -169,6 +169,10 @@ class IntentRules:
             return True
         return bool(self.fraud_scam.search(plain) and self.fraud_money.search(plain))
 
+    def category_of(self, text: str) -> str | None:
+        """The tip category what someone says happened names, if any (a patrol's report)."""
+        return self._category(self.false_friends.sub(CUT, self.normalise(text)))
+
     def _category(self, cleaned: str) -> str | None:
         return next((key for key, words in self.categories.items() if words.search(cleaned)), None)
 

@@ -19,6 +19,7 @@ from bot.filters import Keyword, MenuKey, MsgType, Regex, StateIs
 from bot.i18n import _
 from bot.message import Message
 from bot.router import Router, SkipHandler
+from handlers.intents.reader import load_intents
 from handlers.patrols.access import in_patrol, on_shift
 from handlers.patrols.dialog import Patrol
 from handlers.patrols.rules import load_patrol_rules
@@ -60,7 +61,9 @@ async def file(data: dict[str, Any], description: str, media_ids: tuple[int, ...
     user: User = data["user"]
     volunteer: Volunteer = data["volunteer"]
     rules = load_patrol_rules()
-    category = tip_rules.category(rules.report_category)
+    # What the volunteer wrote names the category as a resident's words would (intents.yaml).
+    key = load_intents().category_of(description) or rules.report_category
+    category = tip_rules.category(key)
     level = rules.report_level
     if category is not None:
         worded = tip_rules.level_for(category, description, repeats=0, fraud_lane=False)
@@ -73,7 +76,7 @@ async def file(data: dict[str, Any], description: str, media_ids: tuple[int, ...
             user,
             level=level,
             description=description[: tip_rules.description_max_chars],
-            category=rules.report_category,
+            category=category.key if category is not None else rules.report_category,
         ),
         media_ids,
     )
