@@ -17,7 +17,7 @@ from sqlalchemy import Column, bindparam, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import Executable
 
-from storage.models import Base, Delivery, WebhookNonce
+from storage.models import LINKED, PROCESSING, REPLIED, Base, Delivery, WebhookNonce
 from storage.upsert import insert_for, table_of
 
 #: A plain-mode call's keyed (timestamp, nonce) digest and its body's.
@@ -262,7 +262,7 @@ class DeliveryRepo:
         """Deliveries still "processing", oldest first: the caller tells which are orphaned."""
         stmt = (
             select(Delivery.id, Delivery.dedup_key, Delivery.owner)
-            .where(Delivery.status == "processing", Delivery.id > after_id)
+            .where(text(PROCESSING), Delivery.id > after_id)
             .order_by(Delivery.id)
             .limit(limit)
         )
@@ -271,26 +271,22 @@ class DeliveryRepo:
 
     async def prune(self, *, replies_before: datetime, nonces_before: datetime) -> None:
         """Drop what only retries needed: old replies (they name the user) and nonces."""
-        await self.session.execute(
-            update(Delivery)
-            .where(Delivery.reply.is_not(None), Delivery.finished_at < replies_before)
+        table = table_of(Delivery)
+        connection = await self.session.connection()
+        await connection.execute(
+            update(table)
+            .where(text(REPLIED), table.c.finished_at < replies_before)
             .values(reply=None)
         )
         # A handled row needs no sender any more: a trail of one person's messages over time
         # could be matched to the times of their anonymous tips. Rows kept sealed (failed,
         # over the limit) keep it, so that unfollowing can still empty them.
-        await self.session.execute(
-            update(Delivery)
-            .where(
-                Delivery.status == "done",
-                Delivery.user_key.is_not(None),
-                Delivery.finished_at < replies_before,
-            )
+        await connection.execute(
+            update(table)
+            .where(text(LINKED), table.c.finished_at < replies_before)
             .values(user_key=None)
         )
-        await self.session.execute(
-            delete(WebhookNonce).where(WebhookNonce.seen_at < nonces_before)
-        )
+        await connection.execute(delete(WebhookNonce).where(WebhookNonce.seen_at < nonces_before))
 
     async def forget_user(self, user_key: str) -> None:
         """Unsubscribe: keep the dedup rows, drop what ties them to the person."""

@@ -5,10 +5,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage import limits
+from storage.ledger_models import LINKED as LINKED
+from storage.ledger_models import PROCESSING as PROCESSING
+from storage.ledger_models import REPLIED as REPLIED
+from storage.ledger_models import Delivery as Delivery
+from storage.ledger_models import WebhookNonce as WebhookNonce
 
 # Re-exported: migrations and tests take the base from here.
 from storage.modelbase import Base as Base
@@ -147,30 +161,6 @@ class DialogState(Base):
     updated_at: Mapped[datetime]
 
 
-class Delivery(Base):
-    """One WeChat webhook delivery. The unique key makes retries across processes run once."""
-
-    __tablename__ = "deliveries"
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    dedup_key: Mapped[str] = mapped_column(String(limits.DIGEST), unique=True)
-    # Keyed hash of the sender: per-user order and unsubscribe, never the openid itself.
-    user_key: Mapped[str | None] = mapped_column(String(limits.DIGEST), index=True)
-    msg_type: Mapped[str] = mapped_column(String(limits.MSG_TYPE))
-    event: Mapped[str | None] = mapped_column(String(limits.EVENT))
-    # The decrypted inbound XML while it is being handled (recovery needs it); emptied once
-    # done, sealed when the handler failed or the sender was over the rate limit.
-    payload: Mapped[str] = mapped_column(Text)
-    # processing → done | failed | limited
-    status: Mapped[str] = mapped_column(String(16), default="processing", index=True)
-    # The process handling it (see bot.liveness): a retry or a sweep takes over a dead one's.
-    owner: Mapped[str | None] = mapped_column(String(32))
-    # Plain reply XML ("" for no reply) for WeChat's retries; cleared after a few minutes.
-    reply: Mapped[str | None] = mapped_column(Text)
-    received_at: Mapped[datetime]
-    finished_at: Mapped[datetime | None]
-
-
 class AccessToken(Base):
     """The one cached access_token per appid, shared by every process."""
 
@@ -180,20 +170,6 @@ class AccessToken(Base):
     token: Mapped[str] = mapped_column(String(512), default="")
     expires_at: Mapped[datetime]
     fetched_at: Mapped[datetime]
-
-
-class WebhookNonce(Base):
-    """A (timestamp, nonce) pair seen on a plain-mode call, bound to the body it came with.
-
-    The signature does not cover a plain body: remembering the pair for the timestamp window
-    lets WeChat's retry of the same body through and refuses any other body under it.
-    """
-
-    __tablename__ = "webhook_nonces"
-
-    nonce_key: Mapped[str] = mapped_column(String(limits.DIGEST), primary_key=True)
-    body_hash: Mapped[str] = mapped_column(String(limits.DIGEST))
-    seen_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class KeyCheck(Base):
