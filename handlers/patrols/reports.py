@@ -158,12 +158,9 @@ async def photo(
     media: Media | None,
     media_problem: str | None,
 ) -> str:
-    held = await tips.collect_photo(
-        message.openid, list(dialog.data.get("photo_ids", [])), media, media_problem
-    )
+    held = await tips.collect_photo(message.openid, dialog, "photo_ids", media, media_problem)
     if isinstance(held, str):
         return held
-    dialog.update(photo_ids=held)
     dialog.set_state(Patrol.report, remember=False)
     return _("已收到照片 {n} 张。").format(n=len(held)) + (Patrol.report.prompt_text({}) or "")
 

@@ -124,12 +124,9 @@ async def supplement_photo(
     media: Media | None,
     media_problem: str | None,
 ) -> str:
-    held = await tips.collect_photo(
-        message.openid, list(dialog.data["media_ids"]), media, media_problem
-    )
+    held = await tips.collect_photo(message.openid, dialog, "media_ids", media, media_problem)
     if isinstance(held, str):
         return held
-    dialog.update(media_ids=held)
     return _("已收到第 {n} 张照片。继续发送，或回复「完成」。").format(n=len(held))
 
 

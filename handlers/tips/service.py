@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.api import Media
+from bot.dialog import DialogContext
 from bot.i18n import _, speaking
 from bot.keys import Keys
 from bot.message import Message
@@ -278,11 +279,22 @@ class TipService:
         return await self.draft_media(openid, media, "image")
 
     async def collect_photo(
-        self, openid: str, held: list[int], media: Media | None, problem: str | None
+        self,
+        openid: str,
+        dialog: DialogContext,
+        key: str,
+        media: Media | None,
+        problem: str | None,
     ) -> list[int] | str:
-        """A photo for a draft that holds ``held``: the ids with it, or why it was not kept."""
+        """A photo for the draft whose photo ids the dialog keeps under ``key``: all the ids
+        with it (kept in the dialog too), or why it was not kept."""
+        held = list(dialog.data.get(key, []))
         stored = await self.draft_photo(openid, media, taken=len(held), problem=problem)
-        return stored if isinstance(stored, str) else [*held, stored.id]
+        if isinstance(stored, str):
+            return stored
+        held.append(stored.id)
+        dialog.update(**{key: held})
+        return held
 
     def owned_by(self, tip: Tip) -> bool:
         """Whether the asker reported ``tip`` (their sealed index says so)."""
