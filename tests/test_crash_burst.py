@@ -302,27 +302,40 @@ async def test_kill_mid_burst_sqlite(
     await _check(url, messages)
 
 
-async def test_kill_one_of_two_processes_postgres(
-    postgres_ready: str, platform_server: TestServer, platform: FakeWeChat
-) -> None:
-    from tests.conftest import _truncate_postgres
-
-    url = postgres_ready
-    await _truncate_postgres(url)
-    api = str(platform_server.make_url("")).rstrip("/")
+async def _kill_one_of_two(
+    url: str,
+    api: str,
+    platform: FakeWeChat,
+    half_done: Callable[[int], Callable[[], bool]] | None = None,
+) -> float:
+    """Two processes serve one store; one (``half_done`` given its pid: while a message of its
+    own is half-done) is killed mid-burst. Every message handled once; how many the other
+    process took over."""
     wechat, messages = _burst()
     for n in range(USERS):
         platform.follow(f"o-burst-{n:02d}")
     async with serving(url, api) as (first, victim), serving(url, api) as (second, _):
-        killed, maybe_kill = _killer(wechat, victim)
+        check = half_done(victim.pid) if half_done is not None else None
+        killed, maybe_kill = _killer(wechat, victim, check)
         await _send_all(wechat, messages, [first, second], maybe_kill)
         assert killed.is_set()
         await _retry_unanswered(wechat, messages, second)
         await _settled(url)
         taken = await _taken_over(second)
-    print(f"postgres: {taken:.0f} of {MESSAGES} taken over from the killed process")
     assert taken >= 1, "the kill left nothing half-done: the takeover path went untested"
     await _check(url, messages)
+    return taken
+
+
+async def test_kill_one_of_two_processes_postgres(
+    postgres_ready: str, platform_server: TestServer, platform: FakeWeChat
+) -> None:
+    from tests.conftest import _truncate_postgres
+
+    await _truncate_postgres(postgres_ready)
+    api = str(platform_server.make_url("")).rstrip("/")
+    taken = await _kill_one_of_two(postgres_ready, api, platform)
+    print(f"postgres: {taken:.0f} of {MESSAGES} taken over from the killed process")
 
 
 async def test_kill_one_of_two_processes_on_one_sqlite_file(
@@ -334,18 +347,8 @@ async def test_kill_one_of_two_processes_on_one_sqlite_file(
 
     path = tmp_path / "shared.db"
     shutil.copy(sqlite_template, path)
-    url = f"sqlite+aiosqlite:///{path}"
     api = str(platform_server.make_url("")).rstrip("/")
-    wechat, messages = _burst()
-    for n in range(USERS):
-        platform.follow(f"o-burst-{n:02d}")
-    async with serving(url, api) as (first, victim), serving(url, api) as (second, _):
-        killed, maybe_kill = _killer(wechat, victim, _sqlite_processing(path, victim.pid))
-        await _send_all(wechat, messages, [first, second], maybe_kill)
-        assert killed.is_set()
-        await _retry_unanswered(wechat, messages, second)
-        await _settled(url)
-        taken = await _taken_over(second)
+    taken = await _kill_one_of_two(
+        f"sqlite+aiosqlite:///{path}", api, platform, lambda pid: _sqlite_processing(path, pid)
+    )
     print(f"sqlite, two processes: {taken:.0f} of {MESSAGES} taken over from the killed one")
-    assert taken >= 1, "the kill left nothing half-done: the takeover path went untested"
-    await _check(url, messages)
