@@ -41,10 +41,6 @@ def _count(dialect: str, suggested: bool) -> Insert:
     )
 
 
-def _count_statement(session: AsyncSession, suggested: bool) -> Insert:
-    return _count(session.get_bind().dialect.name, suggested)
-
-
 class InquiryRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -59,7 +55,8 @@ class InquiryRepo:
         params = {"key": normalized[:200], "example": example[:500], "now": now}
         if suggested is not None:
             params["suggested"] = suggested
-        defer(self.session, _count_statement(self.session, suggested is not None), params)
+        dialect = self.session.get_bind().dialect.name
+        defer(self.session, _count(dialect, suggested is not None), params)
 
     async def gaps(self, limit: int = 20) -> list[UnansweredQuestion]:
         await self.session.run_sync(flush_deferred)  # counts made in this transaction too
