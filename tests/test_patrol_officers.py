@@ -41,7 +41,7 @@ async def test_sos_reaches_the_officers_on_duty_and_escalates(
     answer = (await bot.sender.click("o-wang", "PATROL_SOS")).reply
     assert answer is not None
     said = answer.content
-    assert said.startswith("求助已发出（编号 ") and "已通知：刘洋、张伟。" in said
+    assert said.startswith("求助已发出（编号 ") and "值班民警：刘洋、张伟。" in said
     assert "拨打 110" in said and said.endswith("正在通知 2 位值班民警。")
     await bot.settle()
     [page] = alerts_to(platform, "o-duty")

@@ -120,7 +120,7 @@ async def sos(
         open_sos.updated_at = now
         return "\n".join(
             [
-                _("求助已在处理（编号 {code}），值班民警已收到，新的位置也已补上。").format(
+                _("求助已在处理（编号 {code}），新的位置已补上。").format(
                     code=open_sos.code
                 ),
                 _("情况危急请立即拨打 110！"),
@@ -139,7 +139,9 @@ async def sos(
     )
     lines = [sent.format(code=tip.code)]
     if reached:
-        lines.append(_("已通知：{names}。").format(names="、".join(reached)))
+        # Named, not "已通知": the pages go out once this reply is committed (the note after
+        # it says how many are being notified).
+        lines.append(_("值班民警：{names}。").format(names="、".join(reached)))
     lines.append(_("情况危急请立即拨打 110！"))
     return "\n".join(lines)
 
