@@ -120,9 +120,7 @@ async def sos(
         open_sos.updated_at = now
         return "\n".join(
             [
-                _("求助已在处理（编号 {code}），新的位置已补上。").format(
-                    code=open_sos.code
-                ),
+                _("求助已在处理（编号 {code}），新的位置已补上。").format(code=open_sos.code),
                 _("情况危急请立即拨打 110！"),
             ]
         )
